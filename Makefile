@@ -1,0 +1,55 @@
+# The two commands of the README:
+#   make run   set up .venv, upgrade the SQLite database, seed the demo data when empty, serve :5000
+#   make test  set up .venv with the test tools, run the suite on SQLite and on PostgreSQL
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+LEDGER_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export LEDGER_TEST_DATABASE_URL
+
+.PHONY: run test test-sqlite test-postgres install install-dev translations bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -f -d ledger/translations >/dev/null
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo; cat instance/demo-logins.txt 2>/dev/null || true; echo
+	@echo "serving on http://127.0.0.1:5000  (Ctrl-C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install-dev
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	LEDGER_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider tests
+
+# Needs PostgreSQL at $$LEDGER_TEST_DATABASE_URL; skipped with a reason when it does not
+# answer, and a failure when CI=true.
+test-postgres:
+	LEDGER_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider tests
+
+bench: install-dev
+	$(BIN)/python bench/posting.py
+	$(BIN)/python bench/reports.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

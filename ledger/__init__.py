@@ -1,0 +1,80 @@
+"""济时救 charity fund and care-service ledger: the Flask application factory."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from . import config as config_module
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config=None) -> Flask:
+    """Build the app. `config`: None ($LEDGER_ENV), a name, a config class, or a dict."""
+    app = Flask(__name__, instance_path=os.environ.get("LEDGER_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    app.config.from_mapping(config_module.resolve(config, app.instance_path))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["LEDGER_TIMEZONE"])
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    from . import models  # noqa: F401  (registers every table on the metadata)
+    from .db_events import install as install_db_events
+
+    install_db_events(app, db)
+
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from .api import api_bp
+    from .auth.views import auth_bp
+    from .web.views import web_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
+
+    for register in _feature_registrations():
+        register(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    from .web.filters import register_filters
+    from .web.navigation import register_template_helpers
+
+    register_filters(app)
+    register_template_helpers(app)
+    return app
+
+
+def _feature_registrations():
+    """Feature packages add their blueprints here (web views and API routes)."""
+    from .funds import register as register_funds
+
+    yield register_funds
+    try:
+        from .reports import register as register_reports
+    except ImportError:  # the reports package registers itself once it has views
+        return
+    yield register_reports
+
+
+def select_locale():
+    languages = ["zh_CN", "en"]
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in languages:
+        return chosen
+    user = getattr(g, "api_user", None) or (current_user if current_user and current_user.is_authenticated else None)
+    if user is not None and getattr(user, "locale", None) in languages:
+        return user.locale
+    return request.accept_languages.best_match(languages, default="zh_CN")

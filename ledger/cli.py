@@ -1,0 +1,137 @@
+"""`flask --app wsgi ...` commands: users, seed-demo (and the journal commands of the fund ledger)."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from .errors import LedgerError
+from .extensions import db
+
+users_cli = AppGroup("users", help="Manage users and their API tokens.")
+
+
+def _fail(error: LedgerError):
+    db.session.rollback()
+    detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (error.fields or {}).items())
+    raise click.ClickException(error.message + (f" ({detail})" if detail else ""))
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, help="admin, finance, reviewer, charity, vendor or auditor")
+@click.option("--org", "org_code", required=True, help="organisation code, e.g. MZJ-370800")
+@click.option("--password", help="at least 10 characters; a random one is generated and printed if omitted")
+@click.option("--name", "display_name", default="", help="display name")
+def create_user_command(username, role, org_code, password, display_name):
+    """Create a user in an organisation with a role."""
+    from .auth.services import create_user
+
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    try:
+        create_user(db.session, username, role, org_code, password, display_name)
+    except LedgerError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"created user {username} ({role}, {org_code})")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--label", default="", help="what the token is for")
+def token_command(username, label):
+    """Issue a new API token for USERNAME; it is printed once and never stored."""
+    from .auth.services import get_user, issue_token
+
+    try:
+        user = get_user(db.session, username)
+        if not user.active:
+            raise click.ClickException(f"user {username} is disabled")
+        token = issue_token(db.session, user, label)
+    except LedgerError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(token)
+
+
+@users_cli.command("revoke")
+@click.argument("username")
+@click.option("--prefix", help="revoke only the token starting with this prefix (as `users list` shows)")
+def revoke_command(username, prefix):
+    """Revoke a user's API tokens."""
+    from .auth.services import get_user, revoke_tokens
+
+    try:
+        count = revoke_tokens(db.session, get_user(db.session, username), prefix)
+    except LedgerError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"revoked {count} token(s) of {username}")
+
+
+@users_cli.command("list")
+def list_command():
+    """List users with role, organisation, state and live tokens."""
+    from .auth.models import ApiToken, User
+
+    users = db.session.scalars(sa.select(User).order_by(User.username)).all()
+    for user in users:
+        tokens = db.session.scalars(sa.select(ApiToken.prefix).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+        state = "active" if user.active else "disabled"
+        click.echo(f"{user.username:<18} {user.role.value:<9} {user.organisation.code:<14} {state:<8} "
+                   f"tokens: {', '.join(t + '…' for t in tokens) or '-'}")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_command(username):
+    """Disable a user: no more logins, all tokens revoked."""
+    from .auth.services import disable_user
+
+    try:
+        disable_user(db.session, username)
+    except LedgerError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"disabled {username}")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="do nothing when the database already has users")
+def seed_demo_command(if_empty):
+    """Create the demo city, counties, villages, organisations, funds and users (idempotent)."""
+    from .auth.models import User
+    from .demo import seed
+
+    if if_empty and db.session.scalar(sa.select(sa.func.count(User.id))):
+        click.echo("database already has data; demo seed skipped")
+        return
+    result = seed(db.session)
+    db.session.commit()
+    click.echo(f"regions created: {result.created_regions}, organisations created: {result.created_organisations}")
+    if result.credentials:
+        lines = [f"{username:<16} {role:<9} {password}" for username, role, password in result.credentials]
+        path = Path(current_app.instance_path) / "demo-logins.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("demo logins (username, role, password)\n" + "\n".join(lines) + "\n")
+        os.chmod(path, 0o600)
+        click.echo("demo logins (username, role, password), also kept in instance/demo-logins.txt:")
+        for line in lines:
+            click.echo("  " + line)
+
+
+def register_cli(app):
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)
+    from .journal.cli import journal_cli
+
+    app.cli.add_command(journal_cli)

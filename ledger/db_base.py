@@ -1,0 +1,29 @@
+"""The declarative base shared by every table: plain SQLAlchemy, no Flask.
+
+`ledger.extensions.db` wraps this base for Flask; the journal core imports it
+directly so that it can run over any SQLAlchemy session (CLI, tests, benchmarks).
+"""
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names so that migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def enum_column(enum_cls, name: str, **kwargs):
+    """An enum stored as text with a CHECK constraint: the same on SQLite and PostgreSQL."""
+    return sa.Column(
+        sa.Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True),
+        **kwargs,
+    )

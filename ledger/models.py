@@ -1,0 +1,12 @@
+"""Import every model module so that the metadata (and Alembic) knows all tables."""
+from .auth.models import ApiToken, AuditEvent, Organisation, Region, Role, User  # noqa: F401
+from .journal.models import (  # noqa: F401
+    Account,
+    AccountDayTotal,
+    Fund,
+    Hold,
+    IdempotencyRecord,
+    JournalEntry,
+    Period,
+    Posting,
+)

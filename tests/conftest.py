@@ -1,0 +1,261 @@
+"""Test fixtures: a fresh database per test, on SQLite or PostgreSQL.
+
+`LEDGER_TEST_DB=sqlite` (default) or `postgresql` picks the engine; `make test`
+runs the suite once on each. The schema comes from the migrations, applied once
+per session to a template database; each test gets its own copy (a file copy on
+SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL), so tests are isolated
+even when they commit from many threads. A second template also holds the demo
+data (`seed-demo`), for tests that want the real shape of the city.
+
+Tests marked `postgres` need PostgreSQL: they are skipped with the reason on
+SQLite runs, and with CI=true a PostgreSQL run that cannot connect fails.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from ledger import create_app
+from ledger.config import normalise_database_url
+from ledger.extensions import db
+
+ENGINE = os.environ.get("LEDGER_TEST_DB", "sqlite")
+PG_SERVER_URL = normalise_database_url(
+    os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+_counter = itertools.count()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL (concurrency, triggers)")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+def pytest_collection_modifyitems(config, items):
+    if ENGINE == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with LEDGER_TEST_DB=postgresql (make test does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class SqliteDatabases:
+    def __init__(self, root):
+        self.root = root
+
+    def template(self, name: str, prepare) -> str:
+        path = self.root / f"template-{name}.sqlite3"
+        prepare(f"sqlite:///{path}")
+        return str(path)
+
+    def copy(self, template: str) -> str:
+        path = self.root / f"test-{next(_counter)}.sqlite3"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        os.unlink(url[len("sqlite:///"):])
+
+    def close(self):
+        pass
+
+
+class PostgresDatabases:
+    def __init__(self):
+        self.prefix = f"ledger_t_{uuid.uuid4().hex[:8]}"
+        self.server = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            with self.server.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.OperationalError as error:
+            message = f"PostgreSQL is not reachable at {PG_SERVER_URL}: {error.orig}"
+            if os.environ.get("CI") == "true":
+                pytest.exit(message, returncode=3)
+            pytest.skip(message, allow_module_level=True)
+        self.created: list[str] = []
+
+    def _url(self, name: str) -> str:
+        return sa.engine.make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+    def _execute(self, statement: str) -> None:
+        with self.server.connect() as connection:
+            connection.exec_driver_sql(statement)
+
+    def template(self, name: str, prepare) -> str:
+        database = f"{self.prefix}_{name}"
+        self._execute(f'CREATE DATABASE "{database}"')
+        self.created.append(database)
+        prepare(self._url(database))
+        return database
+
+    def copy(self, template: str) -> str:
+        database = f"{self.prefix}_{next(_counter)}"
+        self._execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+        return self._url(database)
+
+    def drop(self, url: str) -> None:
+        database = sa.engine.make_url(url).database
+        self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    def close(self):
+        for database in self.created:
+            self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.server.dispose()
+
+
+def make_test_app(url: str, **overrides):
+    config = {"LEDGER_CONFIG_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False}
+    config.update(overrides)
+    return create_app(config)
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = make_test_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _migrate_and_seed(url: str) -> None:
+    from ledger.demo import seed
+
+    _migrate(url)
+    app = make_test_app(url)
+    with app.app_context():
+        seed(db.session)
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    manager = PostgresDatabases() if ENGINE == "postgresql" else SqliteDatabases(tmp_path_factory.mktemp("db"))
+    yield manager
+    manager.close()
+
+
+@pytest.fixture(scope="session")
+def empty_template(databases):
+    return databases.template("empty", _migrate)
+
+
+@pytest.fixture(scope="session")
+def demo_template(databases):
+    return databases.template("demo", _migrate_and_seed)
+
+
+def _app_on(databases, template, request):
+    url = databases.copy(template)
+    overrides = getattr(request, "param", None) or {}
+    marker = request.node.get_closest_marker("app_config")
+    if marker:
+        overrides.update(marker.kwargs)
+    app = make_test_app(url, **overrides)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    databases.drop(url)
+
+
+@pytest.fixture
+def app(databases, empty_template, request):
+    """An app on a freshly migrated, empty database."""
+    yield from _app_on(databases, empty_template, request)
+
+
+@pytest.fixture
+def demo_app(databases, demo_template, request):
+    """An app on a database holding the demo data (city, 11 counties, 333 villages, users, funds)."""
+    yield from _app_on(databases, demo_template, request)
+
+
+@pytest.fixture
+def session(app):
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_org(app):
+    """make_org(code, kind="charity", county="370827") -> Organisation (regions created as needed)."""
+    from ledger.auth.models import Organisation, OrganisationKind, Region, RegionLevel
+
+    def factory(code: str, kind: str = "charity", county: str | None = "370827"):
+        with app.app_context():
+            city = db.session.scalar(sa.select(Region).where(Region.code == "370800"))
+            if city is None:
+                city = Region(code="370800", name="济宁市", level=RegionLevel.city)
+                db.session.add(city)
+                db.session.flush()
+            region = city
+            if county:
+                region = db.session.scalar(sa.select(Region).where(Region.code == county))
+                if region is None:
+                    region = Region(code=county, name=f"县{county}", level=RegionLevel.county, parent_id=city.id)
+                    db.session.add(region)
+                    db.session.flush()
+            organisation = Organisation(code=code, name=f"机构 {code}", kind=OrganisationKind(kind),
+                                        region_id=region.id)
+            db.session.add(organisation)
+            db.session.commit()
+            return organisation.id
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app, make_org):
+    """make_user(role, org=None, password=...) -> username; creates the organisation if missing."""
+    from ledger.auth.models import Organisation
+    from ledger.auth.services import create_user
+
+    def factory(role: str, org: str | None = None, username: str | None = None,
+                password: str = "correct horse battery", kind: str | None = None, county: str | None = "370827"):
+        org = org or {"admin": "MZJ-370800", "finance": "MZJ-370800", "auditor": "SJ-370800",
+                      "reviewer": "MZJ-370800", "charity": "CSH-370827", "vendor": "HL-1"}[role]
+        with app.app_context():
+            if db.session.scalar(sa.select(Organisation.id).where(Organisation.code == org)) is None:
+                default_kind = {"MZJ-370800": "city_bureau", "SJ-370800": "city_bureau"}.get(org)
+                org_kind = kind or default_kind or {"charity": "charity", "vendor": "vendor"}.get(role, "county_bureau")
+                make_org(org, org_kind, None if org_kind == "city_bureau" else county)
+            name = username or f"{role}_{next(_counter)}"
+            create_user(db.session, name, role, org, password)
+            db.session.commit()
+            return name
+
+    return factory
+
+
+@pytest.fixture
+def token_for(app):
+    """token_for(username) -> headers dict with a fresh bearer token."""
+    from ledger.auth.services import get_user, issue_token
+
+    def factory(username: str) -> dict:
+        with app.app_context():
+            token = issue_token(db.session, get_user(db.session, username))
+            db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return factory
+
+
+@pytest.fixture
+def login(client):
+    def do_login(username: str, password: str = "correct horse battery"):
+        return client.post("/login", data={"username": username, "password": password})
+
+    return do_login
