@@ -1,6 +1,8 @@
 """Errors as types, and the one place that turns them into responses.
 
-Every rule the ledger enforces raises a subclass of `LedgerError`. Each class
+Every rule the ledger enforces raises a subclass of `LedgerError`. The classes
+import nothing from Flask (the journal core raises them); the response mapping
+below imports Flask only when the app registers it. Each class
 carries its HTTP status and a stable machine code; the API renders
 
     {"error": {"code": "...", "message": "...", "fields": {...}}}
@@ -8,10 +10,6 @@ carries its HTTP status and a stable machine code; the API renders
 and HTML pages render a friendly error page. Services never build responses.
 """
 from __future__ import annotations
-
-from flask import jsonify, render_template, request
-from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
 
 
 class LedgerError(Exception):
@@ -100,6 +98,8 @@ class AccountLocked(LedgerError):
 
 
 def _wants_json() -> bool:
+    from flask import request
+
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json"
     )
@@ -122,6 +122,8 @@ _HTTP_CODES = {
 
 
 def _http_message(status: int, fallback: str) -> str:
+    from flask_babel import gettext as _
+
     messages = {
         400: _("The request could not be understood."),
         401: _("Please log in first."),
@@ -136,6 +138,8 @@ def _http_message(status: int, fallback: str) -> str:
 
 
 def render_error(status: int, code: str, message: str, fields: dict | None = None, extra: dict | None = None):
+    from flask import jsonify, render_template
+
     if _wants_json():
         body = {"code": code, "message": message}
         if fields:
@@ -147,6 +151,10 @@ def render_error(status: int, code: str, message: str, fields: dict | None = Non
 
 
 def register_error_handlers(app):
+    from flask import request
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import HTTPException
+
     from .extensions import db
 
     @app.errorhandler(LedgerError)
