@@ -8,7 +8,7 @@ FLASK  := $(BIN)/flask --app wsgi
 LEDGER_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export LEDGER_TEST_DATABASE_URL
 
-.PHONY: run test test-sqlite test-postgres install install-dev translations bench clean
+.PHONY: run test test-sqlite test-postgres install install-dev translations translations-update bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,24 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
+# Compile the catalogs (.mo files are build products, not kept in git).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -f -d ledger/translations >/dev/null
+	$(BIN)/pybabel compile -d ledger/translations --statistics 2>&1 | grep -v '^compiling' || true
+	@test -f ledger/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
+
+# After changing UI strings: extract them and merge into both catalogs, then translate
+# the new entries in ledger/translations/zh_Hans_CN/LC_MESSAGES/messages.po.
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "jishijiu-ledger" --copyright-holder "Jining Municipal Civil Affairs Bureau" \
+		-o ledger/translations/messages.pot .
+	$(BIN)/pybabel update -i ledger/translations/messages.pot -d ledger/translations --no-fuzzy-matching
+	$(MAKE) --no-print-directory translations
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
-	@echo; cat instance/demo-logins.txt 2>/dev/null || true; echo
+	$(FLASK) seed-demo --if-empty >/dev/null
+	@echo; cat instance/demo-logins.txt 2>/dev/null || echo "(no demo logins: the database already had users)"; echo
 	@echo "serving on http://127.0.0.1:5000  (Ctrl-C to stop)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

@@ -1,4 +1,8 @@
-"""济时救 charity fund and care-service ledger: the Flask application factory."""
+"""济时救 charity fund and care-service ledger: the Flask application factory.
+
+`create_app(config=None)` builds the app from a config name, class or dict (see
+`ledger.config`). The schema is never created here: `flask db upgrade` makes it.
+"""
 from __future__ import annotations
 
 import os
@@ -8,6 +12,10 @@ from flask_login import current_user
 
 from . import config as config_module
 from .extensions import babel, csrf, db, login_manager, migrate
+
+#: Language codes the interface offers, first is the default. The Chinese catalog lives in
+#: translations/zh_Hans_CN because Babel spells zh_CN that way when it looks for catalogs.
+LANGUAGES = ("zh_CN", "en")
 
 
 def create_app(config=None) -> Flask:
@@ -34,17 +42,19 @@ def create_app(config=None) -> Flask:
 
     register_error_handlers(app)
 
-    from .api import api_bp
-    from .auth.views import auth_bp
-    from .web.views import web_bp
+    from .api import api_bp, register as register_api
+    from .auth import register as register_auth
+    from .web.views import register as register_web
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(web_bp)
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
-
+    register_web(app)
+    register_auth(app)
+    # Features add their routes to `api_bp` while they register, so the API blueprint is
+    # registered after them (a blueprint takes no new routes once registered).
     for register in _feature_registrations():
         register(app)
+    register_api(app)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
 
     from .cli import register_cli
 
@@ -54,6 +64,7 @@ def create_app(config=None) -> Flask:
 
     register_filters(app)
     register_template_helpers(app)
+    app.after_request(_security_headers)
     return app
 
 
@@ -70,11 +81,19 @@ def _feature_registrations():
 
 
 def select_locale():
-    languages = ["zh_CN", "en"]
+    """The interface language: this request's ?lang=, else the choice kept in the session,
+    else the user's saved preference, else the browser's Accept-Language, else Chinese."""
     chosen = request.args.get("lang") or session.get("lang")
-    if chosen in languages:
+    if chosen in LANGUAGES:
         return chosen
     user = getattr(g, "api_user", None) or (current_user if current_user and current_user.is_authenticated else None)
-    if user is not None and getattr(user, "locale", None) in languages:
+    if user is not None and getattr(user, "locale", None) in LANGUAGES:
         return user.locale
-    return request.accept_languages.best_match(languages, default="zh_CN")
+    return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0])
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -1,8 +1,16 @@
 """The JSON API under /api/v1: bearer-token authentication, strict JSON input, OpenAPI.
 
-Feature packages add their routes to `api_bp` (see `ledger/funds/api.py`). Each
-view's docstring carries its OpenAPI operation in YAML after a `---` line; the
-document at /api/v1/openapi.json is generated from those and the marshmallow schemas.
+Feature packages add their routes to `api_bp` when their `register(app)` runs
+(see `ledger/auth/api.py`, `ledger/funds/api.py`); the factory registers the
+blueprint after every feature. Each view's docstring carries its OpenAPI
+operation in YAML after a `---` line; the document at /api/v1/openapi.json is
+generated from those and the marshmallow schemas, so every endpoint appears there.
+
+Every request except the two documentation pages must carry
+`Authorization: Bearer <token>`; a missing, unknown or revoked token, or one whose
+user is disabled, answers 401 before the view runs. Bodies are refused before
+anything is written: wrong content type 415, malformed JSON 400, unknown or
+invalid fields 422, larger than MAX_CONTENT_LENGTH 413.
 """
 from __future__ import annotations
 
@@ -14,7 +22,7 @@ from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 from marshmallow import ValidationError as MarshmallowValidationError
 
-from .auth.services import user_for_token
+from .auth.services import token_for_secret, touch_token
 from .errors import BadRequest, LedgerError, Unauthorized, ValidationError
 from .extensions import db
 from .schemas import Amount, ErrorResponse
@@ -38,11 +46,21 @@ def authenticate_bearer_token():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Send `Authorization: Bearer <token>`; tokens come from `flask users token`.")
-    user = user_for_token(db.session, token.strip())
-    if user is None:
+        raise Unauthorized("Send `Authorization: Bearer <token>`; tokens come from `flask users token` "
+                           "or the API tokens page.")
+    row = token_for_secret(db.session, token.strip())
+    if row is None:
         raise Unauthorized("The token is not valid: unknown, revoked, or its user is disabled.")
-    g.api_user = user
+    if touch_token(row):
+        # Bookkeeping of the token, not part of the request's business transaction.
+        db.session.commit()
+    g.api_token = row
+    g.api_user = row.user
+
+
+def has_body() -> bool:
+    """Whether the request carries a body at all (an empty body is not malformed JSON)."""
+    return bool(request.content_length) or bool(request.get_data(cache=True))
 
 
 def load_json(schema, *, partial=False):
@@ -108,6 +126,7 @@ def build_spec(app) -> APISpec:
 
 @api_bp.get("/openapi.json")
 def openapi_json():
+    """The OpenAPI 3 document of every endpoint under /api/v1 (no token needed)."""
     spec = current_app.extensions.get("ledger_openapi")
     if spec is None:
         spec = build_spec(current_app).to_dict()
@@ -118,26 +137,11 @@ def openapi_json():
 
 @api_bp.get("/docs")
 def docs():
+    """A readable page of the OpenAPI document (no token needed)."""
     openapi_json()  # builds and caches the document
     return render_template("api/docs.html", spec=current_app.extensions["ledger_openapi"])
 
 
-@api_bp.get("/me")
-def me():
-    """The token's user.
-    ---
-    get:
-      summary: Who am I
-      tags: [auth]
-      responses:
-        200:
-          description: The authenticated user, role and organisation
-        401:
-          description: Missing or invalid token
-          content:
-            application/json:
-              schema: Error
-    """
-    user = g.api_user
-    return jsonify({"username": user.username, "role": user.role.value if hasattr(user.role, "value") else user.role,
-                    "organisation": {"code": user.organisation.code, "name": user.organisation.name}})
+def register(app):
+    """Load the API routes of the foundation (users, organisations, tokens)."""
+    from .auth import api  # noqa: F401  (adds its routes to api_bp)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .errors import LedgerError
 from .extensions import db
@@ -106,6 +106,7 @@ def disable_command(username):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="do nothing when the database already has users")
 def seed_demo_command(if_empty):
     """Create the demo city, counties, villages, organisations, funds and users (idempotent)."""

@@ -10,3 +10,4 @@ from .journal.models import (  # noqa: F401
     Period,
     Posting,
 )
+from .reports.models import ReportRun  # noqa: F401,E402

@@ -33,6 +33,7 @@ _counter = itertools.count()
 def pytest_configure(config):
     config.addinivalue_line("markers", "postgres: needs PostgreSQL (concurrency, triggers)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "app_config(**settings): config overrides for the app / demo_app fixture")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -60,6 +61,10 @@ class SqliteDatabases:
 
     def drop(self, url: str) -> None:
         os.unlink(url[len("sqlite:///"):])
+
+    def blank(self) -> str:
+        """A database with nothing in it, not even the migrations."""
+        return f"sqlite:///{self.root / f'blank-{next(_counter)}.sqlite3'}"
 
     def close(self):
         pass
@@ -101,6 +106,12 @@ class PostgresDatabases:
     def drop(self, url: str) -> None:
         database = sa.engine.make_url(url).database
         self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    def blank(self) -> str:
+        """A database with nothing in it, not even the migrations."""
+        database = f"{self.prefix}_{next(_counter)}"
+        self._execute(f'CREATE DATABASE "{database}"')
+        return self._url(database)
 
     def close(self):
         for database in self.created:
@@ -227,10 +238,14 @@ def make_user(app, make_org):
         org = org or {"admin": "MZJ-370800", "finance": "MZJ-370800", "auditor": "SJ-370800",
                       "reviewer": "MZJ-370800", "charity": "CSH-370827", "vendor": "HL-1"}[role]
         with app.app_context():
-            if db.session.scalar(sa.select(Organisation.id).where(Organisation.code == org)) is None:
-                default_kind = {"MZJ-370800": "city_bureau", "SJ-370800": "city_bureau"}.get(org)
-                org_kind = kind or default_kind or {"charity": "charity", "vendor": "vendor"}.get(role, "county_bureau")
-                make_org(org, org_kind, None if org_kind == "city_bureau" else county)
+            missing = db.session.scalar(sa.select(Organisation.id).where(Organisation.code == org)) is None
+        # make_org opens its own app context (and connection): the one above must be closed
+        # first, or SQLite's write lock (BEGIN IMMEDIATE) would make the two wait on each other.
+        if missing:
+            default_kind = {"MZJ-370800": "city_bureau", "SJ-370800": "city_bureau"}.get(org)
+            org_kind = kind or default_kind or {"charity": "charity", "vendor": "vendor"}.get(role, "county_bureau")
+            make_org(org, org_kind, None if org_kind == "city_bureau" else county)
+        with app.app_context():
             name = username or f"{role}_{next(_counter)}"
             create_user(db.session, name, role, org, password)
             db.session.commit()
@@ -259,3 +274,46 @@ def login(client):
         return client.post("/login", data={"username": username, "password": password})
 
     return do_login
+
+
+@pytest.fixture
+def blank_database_url(databases):
+    """The URL of an empty database (no tables), dropped after the test."""
+    url = databases.blank()
+    yield url
+    try:
+        databases.drop(url)
+    except FileNotFoundError:  # SQLite creates the file only when something connects
+        pass
+
+
+@pytest.fixture
+def demo_user_client(demo_app):
+    """demo_user_client(username) -> a test client signed in as that demo user (no password needed)."""
+    from ledger.auth.models import User
+
+    def factory(username: str):
+        with demo_app.app_context():
+            user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
+        assert user_id is not None, f"no demo user {username!r}"
+        client = demo_app.test_client()
+        with client.session_transaction() as flask_session:
+            flask_session["_user_id"] = str(user_id)
+            flask_session["_fresh"] = True
+        return client
+
+    return factory
+
+
+@pytest.fixture
+def demo_token_for(demo_app):
+    """demo_token_for(username) -> headers with a fresh bearer token of that demo user."""
+    from ledger.auth.services import get_user, issue_token
+
+    def factory(username: str) -> dict:
+        with demo_app.app_context():
+            token = issue_token(db.session, get_user(db.session, username))
+            db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return factory

@@ -1,7 +1,7 @@
 """Regions, organisations, users, API tokens and the audit log of sensitive actions.
 
 Every user belongs to exactly one organisation; the organisation's kind and
-region decide what the user may see (see `ledger.auth.scope`).
+region decide what the user may see (see `ledger.auth.permissions` and `ledger.auth.directory`).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import relationship
 
 from ..db_base import Base, enum_column
-from ..timeutil import utcnow
+from ..timeutil import as_utc, utcnow
 
 
 class Role(str, enum.Enum):
@@ -95,6 +95,12 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled users cannot log in
         return bool(self.active)
+
+    @property
+    def is_locked(self) -> bool:
+        """Locked out for now after too many failed logins."""
+        locked_until = as_utc(self.locked_until_at)
+        return locked_until is not None and locked_until > utcnow()
 
     def has_role(self, *roles: Role | str) -> bool:
         return Role(self.role).value in {Role(r).value for r in roles}

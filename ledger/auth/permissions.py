@@ -1,7 +1,7 @@
 """Who is acting, and what their role and organisation let them see.
 
 `current_actor()` is the logged-in web user or the API token's user. Scoping
-is enforced in the services' queries (see `visible_region_ids`), not only in
+is enforced in the services' queries (see `confined_county_id`), not only in
 templates; a record outside a user's scope answers 404, like one that does not exist.
 """
 from __future__ import annotations

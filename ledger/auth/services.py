@@ -78,7 +78,7 @@ def authenticate(session: Session, username: str, password: str, settings: Login
     password, so guessing during a lock gains nothing). The caller commits: the
     failure counter must be saved even though the login failed.
     """
-    user = session.scalar(sa.select(User).where(User.username == username).with_for_update())
+    user = session.scalar(sa.select(User).where(User.username == username).with_for_update(of=User))
     now = utcnow()
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
@@ -115,15 +115,67 @@ def issue_token(session: Session, user: User, label: str = "") -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def token_for_secret(session: Session, token: str) -> ApiToken | None:
+    """The live token row for a presented bearer token: None when unknown, revoked,
+    or when its user is disabled (a disabled user's tokens stop working at once)."""
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    return row.user
+    return row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = token_for_secret(session, token)
+    return row.user if row is not None else None
+
+
+#: `last_used_at` is refreshed at most this often, so that reads do not all become writes.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def touch_token(row: ApiToken) -> bool:
+    """Record that the token was used now; returns whether anything changed."""
+    now = utcnow()
+    last = as_utc(row.last_used_at)
+    if last is not None and now - last < TOKEN_TOUCH_INTERVAL:
+        return False
+    row.last_used_at = now
+    return True
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    """The user's own tokens, newest first (revoked ones included, marked by revoked_at)."""
+    return session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens. Someone else's token is NotFound."""
+    row = session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if row is None:
+        raise NotFound("no such token")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        record_event(session, user, "token.revoke", user.username, count=1, prefix=row.prefix)
+    session.flush()
+    return row
+
+
+def update_profile(session: Session, user: User, *, display_name: str | None = None,
+                   locale: str | None = None) -> User:
+    """Change the user's own display name and preferred language."""
+    if display_name is not None:
+        if not display_name.strip():
+            raise ValidationError(fields={"display_name": ["must not be empty"]})
+        user.display_name = display_name.strip()
+    if locale is not None:
+        user.locale = locale or None
+    session.flush()
+    return user
 
 
 def revoke_tokens(session: Session, user: User, prefix: str | None = None) -> int:
-    """Revoke the user's tokens (all, or the one whose prefix is given). Returns how many."""
+    """Revoke the user's live tokens (all, or the one whose prefix is given). Returns how many."""
     query = sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     if prefix:
         query = query.where(ApiToken.prefix == prefix)
@@ -131,7 +183,9 @@ def revoke_tokens(session: Session, user: User, prefix: str | None = None) -> in
     for token in session.scalars(query):
         token.revoked_at = utcnow()
         count += 1
-    record_event(session, user, "token.revoke", user.username, count=count, prefix=prefix or "*")
+    if count:
+        record_event(session, user, "token.revoke", user.username, count=count, prefix=prefix or "*")
+    session.flush()
     return count
 
 

@@ -1,17 +1,21 @@
-"""Login, logout and the language switch (HTML)."""
+"""Sign-in, sign-out, the language switch and the user's own API tokens (HTML).
+
+Every POST here is protected by the app-wide CSRF check (Flask-WTF). Failed
+logins are counted and lock the account for a growing time (see services).
+"""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import AccountLocked
 from ..extensions import db, login_manager
-from .forms import LoginForm
+from .forms import ConfirmForm, LoginForm, TokenCreateForm
 from .models import User
-from .services import LoginSettings, authenticate, record_event
+from .services import LoginSettings, authenticate, issue_token, list_tokens, record_event, revoke_token
 
 auth_bp = Blueprint("auth", __name__)
 
@@ -29,6 +33,7 @@ def _login_settings() -> LoginSettings:
 
 
 def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a crafted ?next= must not send the user elsewhere."""
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
     return url_for("web.dashboard")
@@ -36,6 +41,8 @@ def _safe_next(target: str | None) -> str:
 
 @auth_bp.route("/login", methods=["GET", "POST"])
 def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("web.dashboard"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -54,7 +61,10 @@ def login():
         else:
             record_event(db.session, user, "login", user.username, ip=request.remote_addr)
             db.session.commit()
-            session.clear()
+            language = session.get("lang")
+            session.clear()  # a fresh session for the signed-in user (no fixation)
+            if language:
+                session["lang"] = language
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
@@ -65,14 +75,48 @@ def login():
 @auth_bp.post("/logout")
 @login_required
 def logout():
+    language = session.get("lang")
     logout_user()
     session.clear()
+    if language:
+        session["lang"] = language
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
 @auth_bp.get("/lang/<code>")
 def set_language(code: str):
+    """Switch the interface language; kept in the session and, when signed in, on the user."""
     if code in current_app.config["LEDGER_LANGUAGES"]:
         session["lang"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
     return redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))
+
+
+@auth_bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """The user's own API tokens; a new token is shown once, right after it is made."""
+    form = TokenCreateForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = issue_token(db.session, current_user, (form.label.data or "").strip())
+        db.session.commit()
+        form = TokenCreateForm(formdata=None)
+    rows = list_tokens(db.session, current_user)
+    response = render_template("auth/tokens.html", form=form, tokens=rows, new_token=new_token,
+                               revoke_form=ConfirmForm())
+    if new_token:
+        return response, 200, {"Cache-Control": "no-store"}
+    return response
+
+
+@auth_bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int):
+    row = revoke_token(db.session, current_user, token_id)
+    db.session.commit()
+    flash(_("Token %(prefix)s… revoked; programs using it are refused from now on.", prefix=row.prefix), "info")
+    return redirect(url_for("auth.tokens"))

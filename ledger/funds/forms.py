@@ -1,0 +1,225 @@
+"""The finance staff's forms: receipt, allocation, disbursement, hold, post / void a hold,
+reversal, period close and reopen.
+
+Every form that moves money carries a one-time key (`idempotency_key`, a hidden field
+made when the form is rendered): a double click, or the browser re-posting the page,
+finds the first result under that key instead of recording the entry twice.
+Amounts are typed in yuan ("1234.56" or "1,234.56") and become integer fen here.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ..identity import IdentityNumberError, validate_credit_code, validate_resident_id
+from ..money import AmountError, parse_amount
+from ..timeutil import local_today
+from .schemas import HOLD_MAX_HOURS, MONTH_PATTERN
+
+PURPOSE_LABELS = {
+    "medical_aid": _l("Medical aid"),
+    "temporary_assistance": _l("Temporary assistance"),
+    "emergency_aid": _l("Emergency aid"),
+    "care_service": _l("Care service"),
+    "rehabilitation": _l("Rehabilitation aid"),
+    "education_aid": _l("Education aid"),
+    "other": _l("Other"),
+}
+
+SOURCE_LABELS = {"donation": _l("Donation"), "government": _l("Government grant")}
+
+KIND_LABELS = {
+    "opening": _l("Opening balance"),
+    "receipt": _l("Receipt"),
+    "allocation": _l("Allocation"),
+    "disbursement": _l("Disbursement"),
+    "hold_post": _l("Hold paid"),
+    "reversal": _l("Reversal"),
+}
+
+HOLD_STATE_LABELS = {
+    "pending": _l("Pending"),
+    "posted": _l("Paid"),
+    "voided": _l("Voided"),
+    "expired": _l("Expired"),
+}
+
+LEVEL_LABELS = {"city": _l("City"), "county": _l("County"), "village": _l("Village / community")}
+
+PAYEE_KIND_LABELS = {"person": _l("Person"), "organisation": _l("Organisation")}
+
+
+
+def choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+_GROUPED_AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
+_DECIMALS_TOO_MANY = re.compile(r"^\d+\.\d{3,}$")
+
+
+def amount_fen_from_text(text: str) -> int:
+    """Parse what a person typed into an amount box; raise wtforms' ValidationError with a
+    message that says what is wrong."""
+    text = (text or "").strip().replace("，", ",").replace("。", ".")
+    if _GROUPED_AMOUNT.match(text):
+        text = text.replace(",", "")
+    try:
+        return parse_amount(text)
+    except AmountError:
+        if text.startswith("-"):
+            raise ValidationError(_l("The amount must not be negative.")) from None
+        if _DECIMALS_TOO_MANY.match(text):
+            raise ValidationError(_l("At most two decimal places (fen).")) from None
+        if re.fullmatch(r"\d+(\.\d{1,2})?", text):  # well formed, so refused for its size
+            whole, _, fraction = text.partition(".")
+            if int(whole) == 0 and int(fraction or 0) == 0:
+                raise ValidationError(_l("The amount must be greater than zero.")) from None
+            raise ValidationError(_l("The amount is too large.")) from None
+        raise ValidationError(_l("Enter an amount in yuan, such as 1234.56.")) from None
+
+
+class AmountField(StringField):
+    """An amount in yuan; `fen` holds the parsed integer after validation."""
+
+    fen: int | None = None
+
+    def pre_validate(self, form):
+        self.fen = None
+        if self.data is None or not str(self.data).strip():
+            return  # DataRequired speaks for required amounts; an optional one stays None
+        self.fen = amount_fen_from_text(str(self.data))
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class OnceForm(FlaskForm):
+    """A form whose submission counts once, however often it arrives."""
+
+    idempotency_key = HiddenField(default=new_idempotency_key,
+                                  validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
+
+
+class ReceiptForm(OnceForm):
+    amount = AmountField(_l("Amount (yuan)"), validators=[DataRequired(_l("Enter an amount."))])
+    source = SelectField(_l("Source"), choices=choices(SOURCE_LABELS), validators=[InputRequired()])
+    payer_name = StringField(_l("Donor or payer"), validators=[DataRequired(_l("Who paid the money in?")),
+                                                                Length(max=200)])
+    value_on = DateField(_l("Value date"), default=local_today, validators=[DataRequired(_l("Enter a date."))])
+    memo = TextAreaField(_l("Memo"), validators=[Optional(), Length(max=1000)])
+
+
+class AllocationForm(OnceForm):
+    from_fund = SelectField(_l("From fund"), validators=[DataRequired(_l("Choose the fund that pays."))],
+                            validate_choice=True)
+    to_fund = SelectField(_l("To fund"), validators=[DataRequired(_l("Choose the fund that receives."))],
+                          validate_choice=True)
+    amount = AmountField(_l("Amount (yuan)"), validators=[DataRequired(_l("Enter an amount."))])
+    value_on = DateField(_l("Value date"), default=local_today, validators=[DataRequired(_l("Enter a date."))])
+    memo = TextAreaField(_l("Memo"), validators=[Optional(), Length(max=1000)])
+
+    def validate_to_fund(self, field):
+        if field.data and field.data == self.from_fund.data:
+            raise ValidationError(_l("Choose a different fund from the one that pays."))
+
+
+class PayeeFields:
+    """Validation shared by the disbursement and hold forms: a person needs a resident ID
+    that passes its checksum; an organisation may give a unified social credit code."""
+
+    def validate_payee_id_number(self, field):
+        kind = self.payee_kind.data
+        number = (field.data or "").strip().upper()
+        field.data = number
+        if kind == "person":
+            if not number:
+                raise ValidationError(_l("A person needs a resident ID number."))
+            try:
+                validate_resident_id(number)
+            except IdentityNumberError:
+                raise ValidationError(_l("Not a valid resident ID number (check the digits and the date of birth).")) from None
+        elif kind == "organisation" and number:
+            try:
+                validate_credit_code(number)
+            except IdentityNumberError:
+                raise ValidationError(_l("Not a valid unified social credit code.")) from None
+
+    def validate_payee_name(self, field):
+        if self.payee_kind.data in ("person", "organisation") and not (field.data or "").strip():
+            raise ValidationError(_l("Enter the payee's name."))
+
+
+class DisbursementForm(PayeeFields, OnceForm):
+    amount = AmountField(_l("Amount (yuan)"), validators=[DataRequired(_l("Enter an amount."))])
+    purpose = SelectField(_l("Purpose"), choices=choices(PURPOSE_LABELS), validators=[InputRequired()])
+    payee_kind = RadioField(_l("Payee"), choices=choices(PAYEE_KIND_LABELS), default="person",
+                            validators=[InputRequired()])
+    payee_name = StringField(_l("Payee name"), validators=[Length(max=200)])
+    payee_id_number = StringField(_l("Resident ID / credit code"), validators=[Length(max=40)],
+                                  description=_l("A person: 18-character resident ID. An organisation: "
+                                                 "unified social credit code (optional)."))
+    value_on = DateField(_l("Value date"), default=local_today, validators=[DataRequired(_l("Enter a date."))])
+    memo = TextAreaField(_l("Memo"), validators=[Optional(), Length(max=1000)])
+
+
+class HoldForm(PayeeFields, OnceForm):
+    amount = AmountField(_l("Amount (yuan)"), validators=[DataRequired(_l("Enter an amount."))])
+    purpose = SelectField(_l("Purpose"), choices=choices(PURPOSE_LABELS), validators=[InputRequired()])
+    expires_in_hours = IntegerField(_l("Expires in (hours)"), default=24,
+                                    validators=[InputRequired(_l("Enter a number of hours.")),
+                                                NumberRange(min=1, max=HOLD_MAX_HOURS)])
+    payee_kind = RadioField(_l("Payee"), choices=[SelectChoice("", _l("Not known yet")), *choices(PAYEE_KIND_LABELS)],
+                            default="")
+    payee_name = StringField(_l("Payee name"), validators=[Length(max=200)])
+    payee_id_number = StringField(_l("Resident ID / credit code"), validators=[Length(max=40)])
+    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=60)],
+                            description=_l("What the money is held for, e.g. an aid application number."))
+    memo = TextAreaField(_l("Memo"), validators=[Optional(), Length(max=1000)])
+
+
+class HoldPostForm(OnceForm):
+    amount = AmountField(_l("Amount to pay (yuan)"),
+                         description=_l("Leave empty to pay the whole hold; a smaller amount releases the rest."))
+    value_on = DateField(_l("Value date"), default=local_today, validators=[DataRequired(_l("Enter a date."))])
+    memo = TextAreaField(_l("Memo"), validators=[Optional(), Length(max=1000)])
+
+
+class HoldVoidForm(OnceForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Say why the hold is released.")),
+                                                     Length(max=1000)])
+
+
+class ReversalForm(OnceForm):
+    reason = TextAreaField(_l("Reason for the reversal"),
+                           validators=[DataRequired(_l("A reversal needs a reason.")), Length(max=1000)])
+    value_on = DateField(_l("Date of the reversing entry"), default=local_today,
+                         validators=[DataRequired(_l("Enter a date."))])
+
+
+class PeriodCloseForm(FlaskForm):
+    month = StringField(_l("Month (YYYY-MM)"),
+                        validators=[DataRequired(_l("Enter a month.")),
+                                    Regexp(MONTH_PATTERN, message=_l("Write the month as YYYY-MM, e.g. 2026-01."))])
+
+
+class PeriodReopenForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for reopening"),
+                           validators=[DataRequired(_l("Reopening a closed month needs a reason.")),
+                                       Length(max=1000)])
+
+
+class AsOfForm(FlaskForm):
+    """The as-of date picker (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    as_of = DateField(_l("As of"), validators=[Optional()])

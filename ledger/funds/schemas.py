@@ -1,0 +1,422 @@
+"""The fund ledger's JSON edge: request schemas (strict, amounts as decimal strings) and
+response schemas (what the API returns; the OpenAPI document is generated from them).
+
+Amounts enter and leave as yuan decimal strings ("1234.56") through `ledger.schemas.Amount`
+and are integer fen in between. Identity numbers are validated by checksum on the way in
+and masked on the way out: a full resident ID never appears in a response.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from ..identity import IdentityNumberError, mask_id_number, validate_credit_code, validate_resident_id
+from ..schemas import Amount, StrictSchema
+from ..timeutil import LOCAL_TZ, as_utc, utcnow
+from .services import PURPOSES, RECEIPT_SOURCES, Payee
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+#: Longest hold a person may place through the API: a commitment, not a parking place.
+HOLD_MAX_HOURS = 24 * 366
+
+
+class LocalDateTime(fields.DateTime):
+    """An ISO 8601 timestamp; one without an offset is read as Asia/Shanghai local time."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        return as_utc(moment)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else as_utc(value).isoformat()
+
+
+# --- requests -----------------------------------------------------------------------------
+
+class PayeeIn(StrictSchema):
+    """A person (name and resident ID, checked by its check digit) or an organisation
+    (name, optional unified social credit code)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["person", "organisation"]))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    id_number = fields.String(load_default=None, validate=validate.Length(max=40),
+                              metadata={"description": "resident ID (person, required) or credit code "
+                                                       "(organisation, optional); masked in every response"})
+
+    @validates_schema
+    def check_id_number(self, data, **kwargs):
+        name = (data.get("name") or "").strip()
+        if not name:
+            raise ValidationError("must not be blank", "name")
+        number = (data.get("id_number") or "").strip() or None
+        try:
+            if data.get("kind") == "person":
+                if number is None:
+                    raise ValidationError("a person needs a resident ID number", "id_number")
+                validate_resident_id(number)
+            elif number is not None:
+                validate_credit_code(number)
+        except IdentityNumberError as error:
+            raise ValidationError(str(error), "id_number") from None
+
+    def to_payee(self, data: dict | None) -> Payee | None:
+        if data is None:
+            return None
+        number = (data.get("id_number") or "").strip().upper() or None
+        return Payee(kind=data["kind"], name=data["name"].strip(), id_number=number)
+
+
+class ReceiptIn(StrictSchema):
+    amount = Amount(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(sorted(RECEIPT_SOURCES)),
+                           metadata={"description": "donation or government"})
+    payer_name = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                               metadata={"description": "the donor or paying body"})
+    value_on = fields.Date(load_default=None, metadata={"description": "business date; default today"})
+    memo = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class AllocationIn(StrictSchema):
+    from_fund = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    to_fund = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    amount = Amount(required=True)
+    value_on = fields.Date(load_default=None)
+    memo = fields.String(load_default="", validate=validate.Length(max=1000))
+
+    @validates_schema
+    def check_funds_differ(self, data, **kwargs):
+        if data.get("from_fund") and data.get("from_fund") == data.get("to_fund"):
+            raise ValidationError("must differ from from_fund", "to_fund")
+
+
+class DisbursementIn(StrictSchema):
+    amount = Amount(required=True)
+    payee = fields.Nested(PayeeIn, required=True)
+    purpose = fields.String(required=True, validate=validate.OneOf(sorted(PURPOSES)))
+    value_on = fields.Date(load_default=None)
+    memo = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class HoldIn(StrictSchema):
+    amount = Amount(required=True)
+    expires_at = LocalDateTime(load_default=None, metadata={"description": "ISO 8601; local time if no offset"})
+    expires_in_hours = fields.Integer(load_default=None, strict=True,
+                                      validate=validate.Range(min=1, max=HOLD_MAX_HOURS))
+    purpose = fields.String(required=True, validate=validate.OneOf(sorted(PURPOSES)))
+    payee = fields.Nested(PayeeIn, load_default=None, allow_none=True)
+    reference = fields.String(load_default=None, validate=validate.Length(max=60))
+    memo = fields.String(load_default="", validate=validate.Length(max=1000))
+
+    @validates_schema
+    def check_expiry(self, data, **kwargs):
+        at, hours = data.get("expires_at"), data.get("expires_in_hours")
+        if at is None and hours is None:
+            raise ValidationError("give expires_at or expires_in_hours", "expires_at")
+        if at is not None and hours is not None:
+            raise ValidationError("give expires_at or expires_in_hours, not both", "expires_in_hours")
+        if at is not None:
+            if at <= utcnow():
+                raise ValidationError("must be in the future", "expires_at")
+            if at > utcnow() + timedelta(hours=HOLD_MAX_HOURS):
+                raise ValidationError(f"must be within {HOLD_MAX_HOURS} hours", "expires_at")
+
+
+def hold_expiry(data: dict) -> datetime:
+    """The UTC expiry of a loaded HoldIn."""
+    return data["expires_at"] or utcnow() + timedelta(hours=data["expires_in_hours"])
+
+
+class HoldPostIn(StrictSchema):
+    amount = Amount(load_default=None, metadata={"description": "for a partial post; the rest is released"})
+    value_on = fields.Date(load_default=None)
+    memo = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class HoldVoidIn(StrictSchema):
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class ReversalIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    value_on = fields.Date(load_default=None, metadata={"description": "date of the reversing entry; default today"})
+
+    @validates_schema
+    def check_reason(self, data, **kwargs):
+        if not (data.get("reason") or "").strip():
+            raise ValidationError("must not be blank", "reason")
+
+
+class PeriodCloseIn(StrictSchema):
+    """Closing a period takes no fields (the month is in the path)."""
+
+
+class PeriodReopenIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+    @validates_schema
+    def check_reason(self, data, **kwargs):
+        if not (data.get("reason") or "").strip():
+            raise ValidationError("must not be blank", "reason")
+
+
+class AsOfQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE  # ?lang= and friends are not ours to refuse
+
+    as_of = fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD, end of that day"})
+
+
+class PageQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class HoldsQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    state = fields.String(load_default=None, validate=validate.OneOf(["pending", "posted", "voided", "expired"]))
+
+
+# --- responses ----------------------------------------------------------------------------
+
+def shown_id_number(kind: str | None, id_number: str | None) -> str | None:
+    """A person's or organisation's ID is masked wherever shown; a fund's code is not a secret."""
+    if not id_number:
+        return None
+    return id_number if kind == "fund" else mask_id_number(id_number)
+
+
+class CounterpartyOut(Schema):
+    kind = fields.String(metadata={"description": "person, organisation, donor, government or fund"})
+    name = fields.String()
+    id_number = fields.Function(lambda obj: shown_id_number(obj.get("kind"), obj.get("id_number")),
+                                metadata={"description": "resident ID or credit code, masked: 3708**********1234 "
+                                                         "(for a fund: its code)"})
+
+
+class PostingOut(Schema):
+    account_code = fields.String()
+    account_name = fields.String()
+    fund_code = fields.String()
+    side = fields.String(metadata={"description": "debit or credit"})
+    amount = Amount()
+
+
+class JournalEntryOut(Schema):
+    voucher_no = fields.String()
+    kind = fields.String(metadata={"description": "opening, receipt, allocation, disbursement, hold_post, reversal"})
+    value_on = fields.Date()
+    posted_at = LocalDateTime()
+    memo = fields.String()
+    purpose = fields.String(allow_none=True)
+    counterparty = fields.Nested(CounterpartyOut, allow_none=True)
+    postings = fields.List(fields.Nested(PostingOut))
+    reverses = fields.String(allow_none=True, metadata={"description": "voucher this entry reverses"})
+    reversal_reason = fields.String(allow_none=True)
+    reversed_by = fields.String(allow_none=True, metadata={"description": "voucher that reversed this entry"})
+    hold_id = fields.Integer(allow_none=True)
+    fund_amount = Amount(allow_none=True, metadata={"description": "in fund listings: the effect on that "
+                                                                   "fund's cash, positive in, negative out"})
+    other_funds = fields.List(fields.String(), metadata={"description": "in fund listings: the other funds "
+                                                                         "the entry touches (allocations)"})
+
+
+class FundOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String(metadata={"description": "city, county or village"})
+    parent = fields.String(allow_none=True, attribute="parent_code")
+    posted = Amount(attribute="posted_fen")
+    pending = Amount(attribute="pending_fen")
+    available = Amount(attribute="available_fen")
+    total_posted = Amount(attribute="total_posted_fen", metadata={"description": "this fund and all below it"})
+    total_pending = Amount(attribute="total_pending_fen")
+    total_available = Amount(attribute="total_available_fen")
+
+
+class FundNodeOut(FundOut):
+    children = fields.List(fields.Nested(lambda: FundNodeOut()))
+
+
+class FundTreeOut(Schema):
+    as_of = fields.Date(allow_none=True)
+    funds = fields.List(fields.Nested(FundNodeOut), metadata={"description": "roots first"})
+
+
+class FundEntriesOut(Schema):
+    fund = fields.Nested(FundOut)
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer(metadata={"description": "entries touching the fund"})
+    pages = fields.Integer()
+    items = fields.List(fields.Nested(JournalEntryOut))
+
+
+class HoldOut(Schema):
+    id = fields.Integer()
+    fund_code = fields.String()
+    amount = Amount()
+    posted = Amount(metadata={"description": "paid out of this hold so far"})
+    state = fields.String(metadata={"description": "pending, posted, voided or expired"})
+    expired = fields.Boolean(metadata={"description": "pending but past its expiry: can no longer be posted"})
+    expires_at = LocalDateTime()
+    purpose = fields.String(allow_none=True)
+    payee = fields.Nested(CounterpartyOut, allow_none=True)
+    reference = fields.String(allow_none=True)
+    memo = fields.String()
+    created_at = LocalDateTime()
+    resolved_at = LocalDateTime(allow_none=True)
+
+
+class HoldListOut(Schema):
+    items = fields.List(fields.Nested(HoldOut))
+
+
+class HoldPostOut(Schema):
+    entry = fields.Nested(JournalEntryOut)
+    hold = fields.Nested(HoldOut)
+
+
+class TrialBalanceRowOut(Schema):
+    account_code = fields.String()
+    account_name = fields.String()
+    kind = fields.String()
+    fund_code = fields.String()
+    debit = Amount()
+    credit = Amount()
+    balance = Amount(metadata={"description": "debit minus credit"})
+
+
+class TrialBalanceOut(Schema):
+    as_of = fields.Date(allow_none=True)
+    rows = fields.List(fields.Nested(TrialBalanceRowOut))
+    total_debit = Amount()
+    total_credit = Amount()
+    balanced = fields.Boolean(metadata={"description": "debits equal credits"})
+
+
+class JournalVerifyOut(Schema):
+    status = fields.String(metadata={"description": "ok or broken"})
+    ok = fields.Boolean()
+    entry_count = fields.Integer()
+    chain_count = fields.Integer()
+    heads = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "fund code -> head digest of its chain"})
+    digest = fields.String(metadata={"description": "one digest over every chain head"})
+    problem = fields.String(allow_none=True)
+    voucher_no = fields.String(allow_none=True)
+    fund_code = fields.String(allow_none=True)
+    chain_seq = fields.Integer(allow_none=True)
+
+
+class PeriodOut(Schema):
+    month = fields.String()
+    closed = fields.Boolean()
+    closed_at = LocalDateTime(allow_none=True)
+    reopened_at = LocalDateTime(allow_none=True)
+
+
+class PeriodListOut(Schema):
+    items = fields.List(fields.Nested(PeriodOut))
+
+
+# --- presenting models to the response schemas ----------------------------------------------
+
+def _enum_value(value):
+    return getattr(value, "value", value)
+
+
+def counterparty_data(kind, name, id_number) -> dict | None:
+    if not kind and not name:
+        return None
+    return {"kind": kind, "name": name, "id_number": id_number}
+
+
+def entry_data(entry, fund_code: str | None = None) -> dict:
+    """A JournalEntry as the plain dict JournalEntryOut dumps (the ID number still unmasked:
+    the schema masks it). With `fund_code`, `fund_amount` is the entry's effect on that
+    fund's cash account (positive in, negative out)."""
+    postings = []
+    fund_amount_fen = 0
+    other_funds: dict[str, str] = {}
+    for posting in entry.postings:
+        account = posting.account
+        side = _enum_value(posting.side)
+        code = account.fund.code
+        if fund_code is not None and code != fund_code:
+            other_funds[code] = account.fund.name
+        postings.append({"account_code": account.code, "account_name": account.name, "fund_code": code,
+                         "side": side, "amount": posting.amount_fen})
+        if fund_code is not None and code == fund_code and _enum_value(account.role) == "cash":
+            fund_amount_fen += posting.amount_fen if side == "debit" else -posting.amount_fen
+    reversed_by = entry.reversed_by
+    return {
+        "voucher_no": entry.voucher_no,
+        "kind": _enum_value(entry.kind),
+        "value_on": entry.value_on,
+        "posted_at": entry.posted_at,
+        "memo": entry.memo or "",
+        "purpose": entry.purpose,
+        "counterparty": counterparty_data(entry.counterparty_kind, entry.counterparty_name,
+                                          entry.counterparty_id_number),
+        "postings": postings,
+        "reverses": entry.reverses.voucher_no if entry.reverses is not None else None,
+        "reversal_reason": entry.reversal_reason,
+        "reversed_by": reversed_by.voucher_no if reversed_by is not None else None,
+        "hold_id": entry.hold_id,
+        "fund_amount": fund_amount_fen if fund_code is not None else None,
+        "other_funds": sorted(other_funds),
+        "other_fund_names": [other_funds[code] for code in sorted(other_funds)],
+    }
+
+
+def hold_data(hold) -> dict:
+    state = _enum_value(hold.state)
+    return {
+        "id": hold.id,
+        "fund_code": hold.fund.code,
+        "amount": hold.amount_fen,
+        "posted": hold.posted_fen or 0,
+        "state": state,
+        "expired": state == "pending" and as_utc(hold.expires_at) <= utcnow(),
+        "expires_at": hold.expires_at,
+        "purpose": hold.purpose,
+        "payee": counterparty_data(hold.payee_kind, hold.payee_name, hold.payee_id_number),
+        "reference": hold.reference,
+        "memo": hold.memo or "",
+        "created_at": hold.created_at,
+        "resolved_at": hold.resolved_at,
+    }
+
+
+def period_data(period) -> dict:
+    return {"month": period.month, "closed": bool(period.closed), "closed_at": period.closed_at,
+            "reopened_at": period.reopened_at}
+
+
+def trial_balance_data(rows, as_of) -> dict:
+    total_debit = sum(row.debit_fen for row in rows)
+    total_credit = sum(row.credit_fen for row in rows)
+    return {
+        "as_of": as_of,
+        "rows": [{"account_code": row.account_code, "account_name": row.account_name,
+                  "kind": _enum_value(row.kind), "fund_code": row.fund_code, "debit": row.debit_fen,
+                  "credit": row.credit_fen, "balance": row.balance_fen} for row in rows],
+        "total_debit": total_debit,
+        "total_credit": total_credit,
+        "balanced": total_debit == total_credit,
+    }
+
+
+def verify_data(result) -> dict:
+    return {"status": "ok" if result.ok else "broken", "ok": result.ok, "entry_count": result.entry_count,
+            "chain_count": result.chain_count, "heads": result.heads, "digest": result.digest,
+            "problem": result.problem, "voucher_no": result.voucher_no, "fund_code": result.fund_code,
+            "chain_seq": result.chain_seq}

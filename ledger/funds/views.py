@@ -1,0 +1,513 @@
+"""The fund ledger's web pages: the fund tree, a fund's page, the finance forms, the trial
+balance, the journal check and the accounting periods.
+
+Thin handlers: parse the form, check the role, call one service, render. Finance staff
+write; admins, reviewers and auditors read (a county reviewer only that county's funds)
+and are shown no forms or buttons. A refused operation re-renders the form with what the
+person typed and the reason next to the field it concerns; a recorded one redirects with a
+flash naming the voucher. Each write runs once per form key (see `forms.OnceForm`).
+"""
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from ..auth.models import Role
+from ..auth.permissions import require_roles
+from ..errors import LedgerError, NotFound
+from ..extensions import db
+from ..idempotency import request_fingerprint, run_idempotent
+from ..journal.models import Hold
+from ..money import format_cny
+from ..timeutil import local_today, utcnow
+from . import services
+from .api import visible_entry
+from .forms import (
+    HOLD_STATE_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    PURPOSE_LABELS,
+    SOURCE_LABELS,
+    AllocationForm,
+    AsOfForm,
+    DisbursementForm,
+    HoldForm,
+    HoldPostForm,
+    HoldVoidForm,
+    PeriodCloseForm,
+    PeriodReopenForm,
+    ReceiptForm,
+    ReversalForm,
+)
+from .schemas import entry_data, hold_data, period_data, trial_balance_data, verify_data
+
+funds_bp = Blueprint("funds", __name__, url_prefix="/funds")
+
+READERS = (Role.admin, Role.finance, Role.reviewer, Role.auditor)
+ENTRIES_PER_PAGE = 20
+
+#: Refusals a person can act on, in the interface language, by error code.
+REFUSAL_MESSAGES = {
+    "insufficient_funds": _l("The fund cannot afford this: its available balance is too small."),
+    "period_closed": _l("This month is closed; choose a date in an open month."),
+    "hold_expired": _l("The hold has expired; its money was released and it can no longer be paid."),
+    "hold_not_pending": _l("The hold is no longer pending."),
+    "already_reversed": _l("This entry has already been reversed."),
+    "idempotency_conflict": _l("This form was already submitted with other values. "
+                               "Open the form again to record a new entry."),
+    "ledger_busy": _l("The ledger is busy; nothing was saved. Please try again."),
+}
+
+#: Which form field a refusal belongs next to, by error code.
+REFUSAL_FIELDS = {"insufficient_funds": "amount", "period_closed": "value_on"}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def can_write() -> bool:
+    return current_user.is_authenticated and current_user.has_role(Role.finance)
+
+
+@funds_bp.context_processor
+def fund_helpers():
+    """Labels for the fund pages (prefixed: the app's own helpers have a `kind_label` too)."""
+    return {"can_write_funds": can_write,
+            "fund_entry_kind_label": lambda kind: KIND_LABELS.get(kind, kind),
+            # A receipt's purpose is its source (donation / government grant).
+            "fund_purpose_label": lambda purpose: PURPOSE_LABELS.get(purpose) or SOURCE_LABELS.get(purpose)
+            or purpose or "",
+            "fund_hold_state_label": lambda state: HOLD_STATE_LABELS.get(state, state),
+            "fund_level_label": lambda level: LEVEL_LABELS.get(getattr(level, "value", level), level),
+            "fund_level_code": lambda level: getattr(level, "value", level)}
+
+
+# --- running a form's operation once ---------------------------------------------------------
+
+def _form_fingerprint() -> str:
+    """The form's fields in a stable order, without the CSRF token (it changes per session)."""
+    items = sorted((name, value) for name, values in request.form.lists() for value in values
+                   if name != "csrf_token")
+    return request_fingerprint("POST", request.path, urlencode(items).encode())
+
+
+def _run_once(form, operation) -> dict:
+    """Run `operation(key)` once for this form's one-time key and commit; a repeat of the
+    same submission returns the first result (a dict) instead of recording again."""
+    key = "web:" + form.idempotency_key.data
+    _status, body = run_idempotent(db.session, current_user.id, key, _form_fingerprint(),
+                                   lambda: (201, operation(key)))
+    db.session.commit()
+    return body
+
+
+def _refused(form, error: LedgerError, fields: dict[str, str] | None = None) -> int:
+    """Put a refusal next to the field it concerns (or above the form); return the status.
+
+    Money refusals get a message in the interface language; a service's field errors go
+    next to the form field of that name (`fields` maps service names to form names)."""
+    db.session.rollback()
+    message = REFUSAL_MESSAGES.get(error.code)
+    if message is not None:
+        if error.code == "insufficient_funds" and error.details.get("available_fen") is not None:
+            message = _("The fund cannot afford this: it has %(available)s available.",
+                        available=format_cny(error.details["available_fen"]))
+        target = getattr(form, REFUSAL_FIELDS.get(error.code, ""), None)
+        if target is not None:
+            target.errors = list(target.errors) + [message]
+        else:
+            form.form_errors.append(message)
+        return error.status
+    unplaced = []
+    for name, problems in (error.fields or {}).items():
+        field = getattr(form, (fields or {}).get(name, name), None)
+        if field is not None and hasattr(field, "errors") and name != "idempotency_key":
+            field.errors = list(field.errors) + [str(problem) for problem in problems]
+        else:
+            unplaced.extend(f"{name}: {problem}" for problem in problems)
+    if unplaced or not error.fields:
+        form.form_errors.append(error.message if not unplaced else "; ".join(unplaced))
+    return error.status if error.status >= 400 else 400
+
+
+def _flash_recorded(body: dict, text) -> None:
+    flash(text.format(voucher=body.get("voucher_no", "")) if body.get("voucher_no") else text, "success")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def _flatten(nodes):
+    for node in nodes:
+        yield node
+        yield from _flatten(node.children)
+
+
+@funds_bp.get("/")
+@login_required
+@require_roles(*READERS)
+def tree():
+    form = AsOfForm(request.args)
+    as_of = form.as_of.data if form.validate() else None
+    roots = services.fund_tree(db.session, _user(), as_of=as_of)
+    return render_template("funds/tree.html", roots=roots, form=form, as_of=as_of,
+                           open_all=request.args.get("open") == "all",
+                           fund_count=sum(1 for _node in _flatten(roots)))
+
+
+@funds_bp.get("/<code>")
+@login_required
+@require_roles(*READERS)
+def fund(code):
+    user = _user()
+    form = AsOfForm(request.args)
+    as_of = form.as_of.data if form.validate() else None
+    fund_row = services.get_fund(db.session, user, code)  # NotFound outside the user's scope
+    balance = next(node for node in _flatten(services.fund_tree(db.session, user, as_of=as_of))
+                   if node.code == code)
+    children = balance.children
+    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page = services.fund_entries(db.session, user, code, page=page_number, per_page=ENTRIES_PER_PAGE)
+    holds = services.fund_holds(db.session, user, code)
+    pages = max(1, math.ceil(page.total / ENTRIES_PER_PAGE))
+    return render_template(
+        "funds/fund.html", balance=balance, fund=fund_row, children=children, as_of=as_of, form=form,
+        entries=[entry_data(entry, code) for entry in page.items], page=page, pages=pages,
+        holds=[hold_data(hold) for hold in holds])
+
+
+@funds_bp.get("/entries/<voucher_no>")
+@login_required
+@require_roles(*READERS)
+def entry(voucher_no):
+    found = visible_entry(db.session, _user(), voucher_no)
+    data = entry_data(found)
+    form = ReversalForm() if can_write() and not data["reversed_by"] and data["kind"] != "reversal" else None
+    return render_template("funds/entry.html", entry=data, form=form)
+
+
+@funds_bp.get("/trial-balance")
+@login_required
+@require_roles(*READERS)
+def trial_balance():
+    form = AsOfForm(request.args)
+    as_of = form.as_of.data if form.validate() else None
+    names = {node.code: node.name for node in _flatten(services.fund_tree(db.session, _user()))}
+    # A county reviewer sees the accounts of the county's funds; each fund balances on its own.
+    rows = [row for row in services.trial_balance(db.session, as_of=as_of) if row.fund_code in names]
+    return render_template("funds/trial_balance.html", data=trial_balance_data(rows, as_of), form=form,
+                           fund_names=names)
+
+
+@funds_bp.get("/verify")
+@login_required
+@require_roles(*READERS)
+def verify():
+    result = verify_data(services.verify_journal(db.session))
+    return render_template("funds/verify.html", result=result, checked_at=utcnow())
+
+
+@funds_bp.get("/periods")
+@login_required
+@require_roles(*READERS)
+def periods():
+    close_form = PeriodCloseForm() if current_user.has_role(Role.finance, Role.admin) else None
+    if close_form is not None and not close_form.month.data:
+        close_form.month.data = _previous_month()
+    return _periods_page(close_form)
+
+
+def _periods_page(close_form, status=200, reopen_forms=None):
+    rows = [period_data(p) for p in services.list_periods(db.session)]
+    reopen_forms = reopen_forms or {}
+    if current_user.has_role(Role.admin):
+        for row in rows:
+            if row["closed"] and row["month"] not in reopen_forms:
+                reopen_forms[row["month"]] = PeriodReopenForm(formdata=None, prefix=row["month"])
+    return render_template("funds/periods.html", periods=rows, close_form=close_form,
+                           reopen_forms=reopen_forms), status
+
+
+def _previous_month() -> str:
+    today = local_today()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def _fund_choices(user) -> list[SelectChoice]:
+    """Every visible fund for a picker: the city and the counties first, then the villages
+    grouped under their county."""
+    top = str(_("City and county funds"))
+    options = []
+    for root in services.fund_tree(db.session, user):
+        counties = root.children if root.level == "city" else [root]
+        if root.level == "city":
+            options.append(SelectChoice(root.code, f"{root.name} ({root.code})", optgroup=top))
+        options.extend(SelectChoice(county.code, f"{county.name} ({county.code})", optgroup=top)
+                       for county in counties)
+        for county in counties:
+            options.extend(SelectChoice(village.code, f"{village.name} ({village.code})", optgroup=county.name)
+                           for village in county.children)
+    return options
+
+
+@funds_bp.route("/<code>/receipt", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.finance)
+def receipt(code):
+    user = _user()
+    balance = services.fund_balance(db.session, user, code)
+    form = ReceiptForm()
+    status = 200
+    if form.validate_on_submit():
+        def operation(key):
+            entry = services.record_receipt(
+                db.session, user, code, form.amount.fen, source=form.source.data,
+                payer_name=form.payer_name.data.strip(), value_on=form.value_on.data,
+                memo=(form.memo.data or "").strip(), idempotency_key=key)
+            return {"voucher_no": entry.voucher_no}
+        try:
+            body = _run_once(form, operation)
+        except LedgerError as error:
+            status = _refused(form, error, {"payer_name": "payer_name"})
+        else:
+            _flash_recorded(body, _("Receipt recorded: voucher {voucher}."))
+            return redirect(url_for("funds.fund", code=code))
+    elif request.method == "POST":
+        status = 422
+    return render_template("funds/receipt.html", form=form, balance=balance), status
+
+
+@funds_bp.route("/allocation", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.finance)
+def allocation():
+    user = _user()
+    form = AllocationForm()
+    choices = _fund_choices(user)
+    form.from_fund.choices = [SelectChoice("", _("Choose a fund"))] + choices
+    form.to_fund.choices = [SelectChoice("", _("Choose a fund"))] + choices
+    if request.method == "GET":
+        form.from_fund.data = request.args.get("from", "")
+        form.to_fund.data = request.args.get("to", "")
+    status = 200
+    if form.validate_on_submit():
+        def operation(key):
+            entry = services.allocate(db.session, user, form.from_fund.data, form.to_fund.data, form.amount.fen,
+                                      value_on=form.value_on.data, memo=(form.memo.data or "").strip(),
+                                      idempotency_key=key)
+            return {"voucher_no": entry.voucher_no}
+        try:
+            body = _run_once(form, operation)
+        except LedgerError as error:
+            status = _refused(form, error, {"from_code": "from_fund", "to_code": "to_fund"})
+        else:
+            _flash_recorded(body, _("Allocation recorded: voucher {voucher}."))
+            return redirect(url_for("funds.fund", code=form.from_fund.data))
+    elif request.method == "POST":
+        status = 422
+    return render_template("funds/allocation.html", form=form), status
+
+
+@funds_bp.route("/<code>/disbursement", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.finance)
+def disbursement(code):
+    user = _user()
+    balance = services.fund_balance(db.session, user, code)
+    form = DisbursementForm()
+    status = 200
+    if form.validate_on_submit():
+        payee = services.Payee(kind=form.payee_kind.data, name=form.payee_name.data.strip(),
+                               id_number=form.payee_id_number.data or None)
+
+        def operation(key):
+            entry = services.disburse(db.session, user, code, form.amount.fen, payee=payee,
+                                      purpose=form.purpose.data, value_on=form.value_on.data,
+                                      memo=(form.memo.data or "").strip(), idempotency_key=key)
+            return {"voucher_no": entry.voucher_no}
+        try:
+            body = _run_once(form, operation)
+        except LedgerError as error:
+            status = _refused(form, error, {"id_number": "payee_id_number", "payee": "payee_id_number",
+                                            "name": "payee_name"})
+        else:
+            _flash_recorded(body, _("Disbursement recorded: voucher {voucher}."))
+            return redirect(url_for("funds.fund", code=code))
+    elif request.method == "POST":
+        status = 422
+    return render_template("funds/disbursement.html", form=form, balance=balance), status
+
+
+@funds_bp.route("/<code>/hold", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.finance)
+def hold(code):
+    user = _user()
+    balance = services.fund_balance(db.session, user, code)
+    form = HoldForm()
+    status = 200
+    if form.validate_on_submit():
+        payee = None
+        if form.payee_kind.data:
+            payee = services.Payee(kind=form.payee_kind.data, name=form.payee_name.data.strip(),
+                                   id_number=form.payee_id_number.data or None)
+
+        def operation(key):
+            placed = services.place_hold(
+                db.session, user, code, form.amount.fen, expires_at=utcnow() + timedelta(hours=form.expires_in_hours.data),
+                purpose=form.purpose.data, payee=payee, memo=(form.memo.data or "").strip(),
+                reference=(form.reference.data or "").strip() or None, idempotency_key=key)
+            return {"hold_id": placed.id}
+        try:
+            body = _run_once(form, operation)
+        except LedgerError as error:
+            status = _refused(form, error, {"id_number": "payee_id_number", "expires_at": "expires_in_hours"})
+        else:
+            flash(_("Hold no. %(number)s placed.", number=body["hold_id"]), "success")
+            return redirect(url_for("funds.fund", code=code))
+    elif request.method == "POST":
+        status = 422
+    return render_template("funds/hold.html", form=form, balance=balance), status
+
+
+def _hold_or_404(hold_id: int) -> Hold:
+    found = db.session.get(Hold, hold_id)
+    if found is None:
+        raise NotFound()
+    services.get_fund(db.session, _user(), found.fund.code)  # NotFound outside the user's scope
+    return found
+
+
+@funds_bp.route("/holds/<int:hold_id>/post", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.finance)
+def post_hold(hold_id):
+    held = _hold_or_404(hold_id)
+    fund_code = held.fund.code
+    form = HoldPostForm()
+    status = 200
+    if form.validate_on_submit():
+        def operation(key):
+            entry = services.post_hold(db.session, _user(), hold_id, form.amount.fen, value_on=form.value_on.data,
+                                       memo=(form.memo.data or "").strip(), idempotency_key=key)
+            return {"voucher_no": entry.voucher_no}
+        try:
+            body = _run_once(form, operation)
+        except LedgerError as error:
+            status = _refused(form, error)
+        else:
+            _flash_recorded(body, _("Hold paid: voucher {voucher}."))
+            return redirect(url_for("funds.fund", code=fund_code))
+    elif request.method == "POST":
+        status = 422
+    return render_template("funds/hold_post.html", form=form, hold=hold_data(held)), status
+
+
+@funds_bp.route("/holds/<int:hold_id>/void", methods=["GET", "POST"])
+@login_required
+@require_roles(Role.finance)
+def void_hold(hold_id):
+    held = _hold_or_404(hold_id)
+    fund_code = held.fund.code
+    form = HoldVoidForm()
+    status = 200
+    if form.validate_on_submit():
+        def operation(key):
+            voided = services.void_hold(db.session, _user(), hold_id, reason=form.reason.data.strip())
+            return {"hold_id": voided.id}
+        try:
+            _run_once(form, operation)
+        except LedgerError as error:
+            status = _refused(form, error)
+        else:
+            flash(_("Hold no. %(number)s released.", number=hold_id), "success")
+            return redirect(url_for("funds.fund", code=fund_code))
+    elif request.method == "POST":
+        status = 422
+    return render_template("funds/hold_void.html", form=form, hold=hold_data(held)), status
+
+
+@funds_bp.post("/entries/<voucher_no>/reverse")
+@login_required
+@require_roles(Role.finance)
+def reverse(voucher_no):
+    original = visible_entry(db.session, _user(), voucher_no)
+    form = ReversalForm()
+    status = 422
+    if form.validate_on_submit():
+        def operation(key):
+            entry = services.reverse_entry(db.session, _user(), voucher_no, reason=form.reason.data.strip(),
+                                           value_on=form.value_on.data, idempotency_key=key)
+            return {"voucher_no": entry.voucher_no}
+        try:
+            body = _run_once(form, operation)
+        except LedgerError as error:
+            status = _refused(form, error)
+            original = visible_entry(db.session, _user(), voucher_no)
+        else:
+            _flash_recorded(body, _("Reversal recorded: voucher {voucher}."))
+            return redirect(url_for("funds.entry", voucher_no=body["voucher_no"]))
+    return render_template("funds/entry.html", entry=entry_data(original), form=form), status
+
+
+@funds_bp.post("/periods/close")
+@login_required
+@require_roles(Role.finance, Role.admin)
+def close_period():
+    form = PeriodCloseForm()
+    if form.validate_on_submit():
+        try:
+            services.close_period(db.session, _user(), form.month.data)
+            db.session.commit()
+        except LedgerError as error:
+            return _periods_page(form, _refused_field(form.month, error))
+        flash(_("Month %(month)s closed.", month=form.month.data), "success")
+        return redirect(url_for("funds.periods"))
+    return _periods_page(form, 422)
+
+
+@funds_bp.post("/periods/<month>/reopen")
+@login_required
+@require_roles(Role.admin)
+def reopen_period(month):
+    form = PeriodReopenForm(prefix=month)
+    close_form = PeriodCloseForm(formdata=None)
+    if form.validate_on_submit():
+        try:
+            services.reopen_period(db.session, _user(), month, reason=form.reason.data.strip())
+            db.session.commit()
+        except LedgerError as error:
+            return _periods_page(close_form, _refused_field(form.reason, error), {month: form})
+        flash(_("Month %(month)s reopened.", month=month), "success")
+        return redirect(url_for("funds.periods"))
+    return _periods_page(close_form, 422, {month: form})
+
+
+def _refused_field(field, error: LedgerError) -> int:
+    db.session.rollback()
+    field.errors = list(field.errors) + [REFUSAL_MESSAGES.get(error.code) or error.message]
+    return error.status if error.status >= 400 else 400
+
+
+def register(app):
+    from ..web.navigation import add_section
+
+    app.register_blueprint(funds_bp)
+    add_section("funds.tree", _l("Funds"),
+                _l("The city, county and village funds with their balances, entries and holds."),
+                [Role.finance, Role.admin, Role.reviewer, Role.auditor], order=20)
+    add_section("funds.trial_balance", _l("Trial balance"),
+                _l("Every account's debits and credits as of a date, and the journal's integrity check."),
+                [Role.finance, Role.admin, Role.auditor, Role.reviewer], order=22)
+    add_section("funds.periods", _l("Periods"), _l("Close accounting months; reopen them (administrators)."),
+                [Role.finance, Role.admin, Role.auditor], order=24)

@@ -1,0 +1,160 @@
+"""The reports' web pages: the report types with a parameter form, the fund statement as a
+page, a background job's progress bar, and the log of generated reports.
+
+Thin handlers over `ledger.reports.services`; the same roles and scoping as the API.
+A small report downloads at once; a large one goes to the background and its page
+polls a JSON status until the file is ready.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..auth.permissions import require_roles
+from ..errors import BadRequest
+from ..extensions import db
+from ..funds import services as fund_services
+from ..timeutil import local_today
+from . import jobs, services
+from .api import file_response
+from .models import ReportFormat, ReportKind, RunStatus
+
+reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+REPORT_CHOICES = [
+    ("fund-statement", _l("Fund statement (资金收支情况表)"), ["pdf", "html"]),
+    ("journal-register", _l("Journal register (记账凭证登记簿)"), ["pdf", "csv", "xlsx"]),
+    ("integrity-certificate", _l("Integrity certificate (数据完整性证明)"), ["pdf"]),
+]
+FIELDS = ("kind", "format", "fund", "from", "to")
+
+
+def _visible_funds():
+    stack = list(reversed(fund_services.fund_tree(db.session, current_user)))
+    funds = []
+    while stack:
+        node = stack.pop()
+        funds.append(node)
+        stack.extend(reversed(node.children))
+    return funds
+
+
+def _defaults() -> dict:
+    today = local_today()
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    return {"kind": "fund-statement", "format": "pdf", "fund": "",
+            "from": last_month_end.replace(day=1).isoformat(), "to": last_month_end.isoformat()}
+
+
+def _form_page(values: dict, errors: dict | None = None, message: str | None = None, status: int = 200):
+    return render_template("reports/index.html", choices=REPORT_CHOICES, funds=_visible_funds(), values=values,
+                           errors=errors or {}, message=message), status
+
+
+@reports_bp.get("/")
+@login_required
+@require_roles(*services.REPORT_ROLES)
+def index():
+    values = _defaults()
+    values.update({k: v for k, v in request.args.items() if k in FIELDS})
+    return _form_page(values)
+
+
+@reports_bp.get("/generate")
+@login_required
+@require_roles(*services.REPORT_ROLES)
+def generate():
+    values = {k: request.args.get(k, "") for k in FIELDS}
+    slug, fmt = values["kind"], values["format"] or "pdf"
+    try:
+        if slug == "fund-statement" and fmt == "html":
+            services.parse_kind(slug, "pdf")
+            services.prepare(db.session, current_user, ReportKind.fund_statement, ReportFormat.pdf, request.args)
+            return redirect(url_for("reports.statement", fund=values["fund"], **{"from": values["from"],
+                                                                                   "to": values["to"]}))
+        kind, report_format = services.parse_kind(slug, fmt)
+        report = services.prepare(db.session, current_user, kind, report_format, request.args)
+    except BadRequest as error:
+        return _form_page(values, error.fields, error.message, 400)
+    if report.background:
+        run = services.new_run(db.session, current_user, report, RunStatus.queued)
+        db.session.commit()
+        jobs.submit(run.job_id)
+        return redirect(url_for("reports.job", job_id=run.job_id))
+    run, rendered = services.generate_now(db.session, current_user, report)
+    db.session.commit()
+    return file_response(rendered.data, report, run)
+
+
+@reports_bp.get("/fund-statement")
+@login_required
+@require_roles(*services.REPORT_ROLES)
+def statement():
+    try:
+        report = services.prepare(db.session, current_user, ReportKind.fund_statement, ReportFormat.pdf, request.args)
+    except BadRequest as error:
+        values = {**_defaults(), **{k: request.args.get(k, "") for k in ("fund", "from", "to")}}
+        return _form_page(values, error.fields, error.message, 400)
+    context = services.statement_context(report, current_user)
+    pdf_url = url_for("reports.generate", kind="fund-statement", format="pdf", fund=report.params.fund_code,
+                      **{"from": report.params.date_from.isoformat(), "to": report.params.date_to.isoformat()})
+    register_url = url_for("reports.generate", kind="journal-register", format="pdf", fund=report.params.fund_code,
+                           **{"from": report.params.date_from.isoformat(), "to": report.params.date_to.isoformat()})
+    return render_template("reports/statement.html", ctx=context, pdf_url=pdf_url, register_url=register_url)
+
+
+@reports_bp.get("/jobs/<job_id>")
+@login_required
+@require_roles(*services.REPORT_ROLES)
+def job(job_id: str):
+    run = services.visible_run(db.session, current_user, job_id)
+    return render_template("reports/job.html", run=run, status_url=url_for("reports.job_status", job_id=job_id),
+                           download_url=url_for("reports.job_file", job_id=job_id))
+
+
+@reports_bp.get("/jobs/<job_id>/status")
+@login_required
+@require_roles(*services.REPORT_ROLES)
+def job_status(job_id: str):
+    run = services.visible_run(db.session, current_user, job_id)
+    urls = {"download_url": url_for("reports.job_file", job_id=job_id)} if run.status == RunStatus.done else {}
+    return jsonify({"job": services.run_as_dict(run, urls)})
+
+
+@reports_bp.get("/jobs/<job_id>/file")
+@login_required
+@require_roles(*services.REPORT_ROLES)
+def job_file(job_id: str):
+    run = services.visible_run(db.session, current_user, job_id)
+    return file_response(services.run_file(run), services.request_from_run(run), run)
+
+
+@reports_bp.get("/log")
+@login_required
+@require_roles(*services.REPORT_ROLES)
+def log():
+    runs = services.list_runs(db.session, current_user)
+    return render_template("reports/log.html", runs=runs, slugs=services.SLUGS)
+
+
+def register_views(app):
+    from ..web.navigation import add_section
+
+    app.register_blueprint(reports_bp)
+    add_section("reports.index", _l("Reports"),
+                _l("Fund statements, journal registers and integrity certificates as PDF, with their log."),
+                services.REPORT_ROLES, order=70)
+
+    from ..money import format_cny
+    from markupsafe import Markup, escape
+
+    @app.template_filter("report_cny")
+    def report_cny(fen: int):
+        """¥1,234.56; a negative amount in red with its minus sign, so it cannot be missed."""
+        text = format_cny(fen)
+        if fen < 0:
+            return Markup('<span class="neg">') + escape(text) + Markup("</span>")
+        return text

@@ -1,0 +1,118 @@
+"""Large reports go to the background: a job that reports its progress and whose file downloads;
+and the log an auditor reads, whose SHA-256 matches the bytes handed out."""
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+
+import pytest
+
+from .conftest import Q1, pdf_text
+
+REGISTER = "/api/v1/reports/journal-register.pdf"
+
+
+def _wait(client, status_url, headers, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(status_url, headers=headers).get_json()["job"]
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError("the job did not finish")
+
+
+def test_a_large_register_runs_in_the_background_reports_progress_and_downloads(api, reports_app, monkeypatch):
+    from ledger.reports import jobs, pdf_register
+
+    reports_app.config["REPORT_BACKGROUND_ROWS"] = 20  # the county's quarter (35 entries) counts as large here
+    monkeypatch.setattr(pdf_register, "CHUNK_ROWS", 8)
+    monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0)
+    written = []
+    original_update = jobs._update
+
+    def recording_update(job_id, **values):
+        if "progress" in values:
+            written.append(values["progress"])
+        original_update(job_id, **values)
+
+    monkeypatch.setattr(jobs, "_update", recording_update)
+    client, headers = api("auditor")
+    response = client.get(REGISTER, query_string={"fund": "370827", **Q1}, headers=headers)
+    assert response.status_code == 202
+    job = response.get_json()["job"]
+    assert job["status"] in ("queued", "running", "done")
+    assert response.headers["Location"].endswith(job["status_url"])
+    finished = _wait(client, job["status_url"], headers)
+    assert finished["status"] == "done" and finished["progress"] == 100
+    assert written and written == sorted(written) and 0 < written[0] < 100
+    download = client.get(finished["download_url"], headers=headers)
+    assert download.status_code == 200
+    assert hashlib.sha256(download.data).hexdigest() == finished["sha256"]
+    assert "记账凭证登记簿" in pdf_text(download.data)
+
+
+def test_someone_elses_job_is_not_found(api, reports_app):
+    reports_app.config["REPORT_BACKGROUND_ROWS"] = 0
+    finance, finance_headers = api("finance")
+    job = finance.get(REGISTER, query_string={"fund": "370827-001", **Q1}, headers=finance_headers).get_json()["job"]
+    _wait(finance, job["status_url"], finance_headers)
+    reviewer, reviewer_headers = api("reviewer")
+    assert reviewer.get(job["status_url"], headers=reviewer_headers).status_code == 404
+    auditor, auditor_headers = api("auditor")
+    assert auditor.get(job["status_url"], headers=auditor_headers).status_code == 200
+
+
+def test_the_log_lists_every_report_with_the_sha256_of_its_bytes(api, reports_app):
+    finance, finance_headers = api("finance")
+    statement = finance.get("/api/v1/reports/fund-statement.pdf", query_string={"fund": "370827-001", **Q1},
+                            headers=finance_headers)
+    register = finance.get("/api/v1/reports/journal-register.csv", query_string={"fund": "370827-001", **Q1},
+                           headers=finance_headers)
+    auditor, auditor_headers = api("auditor")
+    runs = auditor.get("/api/v1/reports/log", headers=auditor_headers).get_json()["runs"]
+    by_sha = {run["sha256"]: run for run in runs}
+    for response, kind, fmt in ((statement, "fund-statement", "pdf"), (register, "journal-register", "csv")):
+        run = by_sha[hashlib.sha256(response.data).hexdigest()]
+        assert (run["kind"], run["format"], run["requested_by"]) == (kind, fmt, "finance")
+        assert run["parameters"] == {"fund": "370827-001", **Q1}
+        assert run["size_bytes"] == len(response.data)
+        assert run["report_id"] == response.headers["X-Report-Id"]
+        assert auditor.get(run["download_url"], headers=auditor_headers).data == response.data
+    # A reviewer sees only what the reviewer generated.
+    reviewer, reviewer_headers = api("reviewer")
+    assert reviewer.get("/api/v1/reports/log", headers=reviewer_headers).get_json()["runs"] == []
+
+
+def _redis_or_skip():
+    try:
+        from redis import Redis
+
+        connection = Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=0.5)
+        connection.ping()
+        return connection
+    except Exception as error:  # any failure to reach Redis means this queue cannot be tried here
+        pytest.skip(f"Redis is not reachable at 127.0.0.1:6379 ({type(error).__name__}); the RQ queue is untested")
+
+
+def test_the_rq_queue_takes_the_work_when_configured(api, reports_app):
+    connection = _redis_or_skip()
+    from rq import Queue, SimpleWorker
+
+    queue_name = f"reports-test-{uuid.uuid4().hex[:8]}"
+    reports_app.config.update(REPORT_QUEUE="rq", REDIS_URL="redis://127.0.0.1:6379/0",
+                              REPORT_RQ_QUEUE=queue_name, REPORT_BACKGROUND_ROWS=0)
+    client, headers = api("auditor")
+    try:
+        job = client.get(REGISTER, query_string={"fund": "370827-001", **Q1}, headers=headers).get_json()["job"]
+        assert job["status"] == "queued"
+        queue = Queue(queue_name, connection=connection)
+        assert queue.count == 1
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        finished = client.get(job["status_url"], headers=headers).get_json()["job"]
+        assert finished["status"] == "done", finished["error"]
+        data = client.get(finished["download_url"], headers=headers).data
+        assert hashlib.sha256(data).hexdigest() == finished["sha256"]
+    finally:
+        Queue(queue_name, connection=connection).delete(delete_jobs=True)

@@ -1,0 +1,75 @@
+"""The journal register (记账凭证登记簿): every entry, masked identity numbers, running balance,
+reversals marked on both sides; and its CSV / XLSX for spreadsheets."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+
+from ledger.funds import services as fund_services
+from ledger.money import format_cny
+
+from .conftest import Q1, pdf_text
+
+
+def _reverse_temporary_assistance(session, finance):
+    """Yutai's 10,000.00 temporary assistance of 25 Feb was paid to the wrong person: reversed on 26 Feb."""
+    from ledger.journal.models import JournalEntry
+    import sqlalchemy as sa
+
+    original = session.scalar(sa.select(JournalEntry).where(JournalEntry.idempotency_key ==
+                                                            "demo:disbursement:yutai-temporary"))
+    reversal = fund_services.reverse_entry(session, finance, original.voucher_no, reason="收款人有误，冲销重付",
+                                           value_on=date(2026, 2, 26))
+    return original.voucher_no, reversal.voucher_no
+
+
+def test_register_shows_a_reversal_and_its_original_both_marked(api, run_in_app, reports_app):
+    original, reversal = run_in_app(_reverse_temporary_assistance)
+    client, headers = api("auditor")
+    response = client.get("/api/v1/reports/journal-register.pdf",
+                          query_string={"fund": "370827", "from": "2026-02-01", "to": "2026-02-28"}, headers=headers)
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert original in text and reversal in text
+    assert f"冲销 {original}" in text
+    assert f"已被 {reversal} 冲销" in text
+    # 10,000.00 went out and came back: the county's February closes 10,000.00 higher than before.
+    assert text.count(format_cny(10_000_00)) >= 2
+    assert "记账凭证登记簿" in text and "鱼台县慈善救急难项目" in text
+
+
+def test_register_masks_identity_numbers_and_carries_a_running_balance(api, reports_app):
+    client, headers = api("finance")
+    response = client.get("/api/v1/reports/journal-register.pdf",
+                          query_string={"fund": "370827-001", **Q1}, headers=headers)
+    text = pdf_text(response.data)
+    assert "370827198603124023" not in text
+    assert "张秀英" in text and "3708**********4023" in text
+    # Opening 22,282.28, +30,000.00 from the county, -8,000.00 medical aid.
+    assert format_cny(22_282_28 + 30_000_00 - 8_000_00) in text
+    assert "本期合计（3 笔）" in text
+
+
+def test_register_csv_and_xlsx_hold_the_same_rows(api, reports_app):
+    client, headers = api("auditor")
+    query = {"fund": "370827", "from": "2026-02-01", "to": "2026-02-28"}
+    csv_response = client.get("/api/v1/reports/journal-register.csv", query_string=query, headers=headers)
+    assert csv_response.status_code == 200
+    rows = list(csv.reader(io.StringIO(csv_response.data.decode("utf-8-sig"))))
+    assert rows[0][0] == "凭证号"
+    vouchers = [row[0] for row in rows[2:]]
+    assert len(vouchers) == 4  # in from the city, out to 城西村, 城西村's aid, the temporary assistance
+    assert not any(re.search(r"\d{17}[\dX]", row[5]) for row in rows)  # no identity number in full
+    assert "张秀英 3708**********4023" in [row[5] for row in rows]
+    assert "8000.00" in [row[7] for row in rows[2:]]
+
+    from openpyxl import load_workbook
+
+    xlsx_response = client.get("/api/v1/reports/journal-register.xlsx", query_string=query, headers=headers)
+    assert xlsx_response.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx_response.data), read_only=True).active
+    values = [row for row in sheet.iter_rows(min_row=6, values_only=True) if row[0]]
+    assert [row[0] for row in values] == vouchers
+    assert sum(row[7] or 0 for row in values) == sum(int(r[7].replace(".", "")) for r in rows[2:]) / 100

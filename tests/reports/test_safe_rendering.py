@@ -1,0 +1,90 @@
+"""Whatever the data says, a report fetches nothing but its own font and prints markup as text."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from ledger.extensions import db
+
+from .conftest import pdf_text
+
+HOSTILE_NAME = '<img src="file:///etc/passwd">恶意村基金'
+HOSTILE_MEMO = '<img src="http://127.0.0.1:9/track.png"><link rel="stylesheet" href="file:///etc/passwd">捐赠'
+
+
+@pytest.fixture
+def hostile_fund(run_in_app):
+    def create(session, finance):
+        from ledger.funds import services
+        from ledger.journal.accounts import create_fund
+        from ledger.journal.models import Fund, FundLevel
+
+        yutai = session.scalar(sa.select(Fund).where(Fund.code == "370827"))
+        create_fund(session, code="370827-999", name=HOSTILE_NAME, level=FundLevel.village,
+                    region_id=yutai.region_id, parent=yutai)
+        services.record_receipt(session, finance, "370827-999", 1_000_00, source="donation",
+                                payer_name='<script>alert(1)</script>', value_on=date(2026, 2, 1), memo=HOSTILE_MEMO)
+
+    run_in_app(create)
+    return "370827-999"
+
+
+def test_hostile_names_and_memos_are_printed_not_fetched(reports_app, hostile_fund, monkeypatch):
+    from ledger.auth.services import get_user
+    from ledger.reports import pdf_weasy, services
+    from ledger.reports.models import ReportFormat, ReportKind
+
+    fetchers = []
+    real = pdf_weasy.AssetFetcher
+
+    class SpyFetcher(real):
+        def __init__(self):
+            super().__init__()
+            fetchers.append(self)
+
+    monkeypatch.setattr(pdf_weasy, "AssetFetcher", SpyFetcher)
+    with reports_app.app_context():
+        user = get_user(db.session, "auditor")
+        request = services.prepare(db.session, user, ReportKind.fund_statement, ReportFormat.pdf,
+                                   {"fund": hostile_fund, "from": "2026-02-01", "to": "2026-02-28"})
+        rendered = services.render(request, user)
+    text = pdf_text(rendered.data)
+    assert '<img src="file:///etc/passwd">恶意村基金' in text
+    assert "root:" not in text
+    (fetcher,) = fetchers
+    assert fetcher.refused == []
+    assert set(fetcher.served) == {"ledger-asset:fonts/wqy-microhei.ttc"}
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.org/a.css",
+                                 "data:text/css,body{}", "ledger-asset:../../etc/passwd"])
+def test_the_fetcher_refuses_everything_but_the_reports_own_assets(url):
+    from ledger.reports.pdf_weasy import AssetFetcher, RefusedURL
+
+    fetcher = AssetFetcher()
+    with pytest.raises(RefusedURL):
+        fetcher.fetch(url)
+    assert fetcher.refused == [url]
+
+
+def test_a_stylesheet_pointing_outside_is_not_loaded(reports_app):
+    """Even markup that reached WeasyPrint unescaped could not load a file or a URL."""
+    from weasyprint import HTML
+
+    from ledger.reports.pdf_weasy import AssetFetcher
+
+    fetcher = AssetFetcher()
+    HTML(string='<link rel="stylesheet" href="file:///etc/passwd"><img src="http://127.0.0.1:9/x.png">'
+                '<p style="background:url(file:///etc/hostname)">x</p>',
+         base_url="ledger-asset:", url_fetcher=fetcher).write_pdf()
+    assert fetcher.served == []
+    assert "file:///etc/passwd" in fetcher.refused and "http://127.0.0.1:9/x.png" in fetcher.refused
+
+
+def test_the_statement_web_page_escapes_too(web_client, hostile_fund):
+    html = web_client("auditor").get("/reports/fund-statement", query_string={"fund": hostile_fund, "from": "2026-02-01",
+                                                               "to": "2026-02-28"}).get_data(as_text=True)
+    assert '&lt;img src=&#34;file:///etc/passwd&#34;&gt;恶意村基金' in html
+    assert '<img src="file:///etc/passwd">' not in html

@@ -1,0 +1,197 @@
+"""Who may open what: every protected endpoint (web and API) against each of the six roles.
+
+How to read and extend it: each `Case` is one endpoint and method with the status each
+role gets, played by the demo user of that role (seed-demo), and the status without a
+login or token. Add a row for every endpoint a feature adds (a test below fails, naming
+it, while one is missing). Expectations follow the product's rules:
+
+- 200 (or 302 after a form) where the role may act;
+- 403 where the role may never do this (e.g. a charity user on the admin page);
+- 404 where the role may do this but the record is outside its sight (another
+  organisation's record), exactly like a record that does not exist.
+
+A POST row runs for every role on the same database, so its body must be safe to repeat
+(refused requests write nothing; allowed ones act on the caller's own records).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+ROLES = ("admin", "finance", "reviewer", "charity", "vendor", "auditor")
+
+#: The demo user who plays each role.
+PLAYERS = {"admin": "admin", "finance": "finance", "reviewer": "reviewer", "charity": "charity_yutai",
+           "vendor": "vendor", "auditor": "auditor"}
+
+#: Endpoints anyone may open without signing in.
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.set_language", "web.healthz", "api.openapi_json", "api.docs"}
+
+
+def everyone(status: int = 200) -> dict:
+    return {role: status for role in ROLES}
+
+
+def only(*roles: str, status: int = 200, others: int = 403) -> dict:
+    return {role: (status if role in roles else others) for role in ROLES}
+
+
+def statuses(**by_role: int) -> dict:
+    assert set(by_role) == set(ROLES), f"give a status for each of {ROLES}"
+    return by_role
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    expected: dict = field(hash=False)
+    anonymous: int = 0  # 0: the default (302 to the login page on the web, 401 on the API)
+    json: dict | None = field(default=None, hash=False)
+    data: dict | None = field(default=None, hash=False)
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+    @property
+    def anonymous_status(self) -> int:
+        return self.anonymous or (401 if self.is_api else 302)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+# Organisation codes from seed-demo: CSH-370827 is charity_yutai's own, CSH-370811 another county's
+# charity, HL-370800-01 the vendor user's own company.
+WEB = [
+    Case("GET", "/", everyone(200)),
+    Case("GET", "/organisation", everyone(200)),
+    Case("GET", "/organisations/CSH-370811", statuses(admin=200, finance=200, reviewer=200, charity=404,
+                                                      vendor=404, auditor=200)),
+    Case("GET", "/organisations/CSH-370827", statuses(admin=200, finance=200, reviewer=200, charity=200,
+                                                      vendor=404, auditor=200)),
+    Case("GET", "/admin/users", only("admin")),
+    Case("GET", "/account/tokens", everyone(200)),
+    Case("POST", "/account/tokens", everyone(200), data={"label": "matrix"}),
+    Case("POST", "/account/tokens/999999/revoke", everyone(404)),
+    Case("POST", "/logout", everyone(302)),
+]
+
+API = [
+    Case("GET", "/api/v1/me", everyone(200)),
+    Case("PATCH", "/api/v1/me", everyone(200), json={"locale": "zh_CN"}),
+    Case("GET", "/api/v1/organisations", everyone(200)),
+    Case("GET", "/api/v1/organisations/CSH-370811", statuses(admin=200, finance=200, reviewer=200, charity=404,
+                                                             vendor=404, auditor=200)),
+    Case("GET", "/api/v1/organisations/HL-370800-01", statuses(admin=200, finance=200, reviewer=200, charity=404,
+                                                               vendor=200, auditor=200)),
+    Case("GET", "/api/v1/tokens", everyone(200)),
+    Case("POST", "/api/v1/tokens/revoke", everyone(404), json={"prefix": "jsj_nothing"}),
+]
+
+#: Feature rows are appended here (funds, reports, ...), in the same form.
+FEATURES: list[Case] = []
+
+# The fund ledger: finance writes; admin, reviewers and auditors read; charity and vendor users get
+# 403 everywhere. Write rows send incomplete bodies (or point at a hold / month that does not
+# exist), so the roles allowed through get 422 / 404 / 400 and nothing is written.
+FUND_VOUCHER = "JZ-2026-370827-000001"  # Yutai's opening receipt in seed-demo
+FUND_READERS = ("admin", "finance", "reviewer", "auditor")
+FEATURES += [
+    Case("GET", "/funds/", only(*FUND_READERS)),
+    Case("GET", "/funds/370827", only(*FUND_READERS)),
+    Case("GET", f"/funds/entries/{FUND_VOUCHER}", only(*FUND_READERS)),
+    Case("GET", "/funds/trial-balance", only(*FUND_READERS)),
+    Case("GET", "/funds/verify", only(*FUND_READERS)),
+    Case("GET", "/funds/periods", only(*FUND_READERS)),
+    Case("GET", "/funds/370827/receipt", only("finance")),
+    Case("POST", "/funds/370827/receipt", only("finance", status=422), data={}),
+    Case("GET", "/funds/allocation", only("finance")),
+    Case("POST", "/funds/allocation", only("finance", status=422), data={}),
+    Case("GET", "/funds/370827/disbursement", only("finance")),
+    Case("POST", "/funds/370827/disbursement", only("finance", status=422), data={}),
+    Case("GET", "/funds/370827/hold", only("finance")),
+    Case("POST", "/funds/370827/hold", only("finance", status=422), data={}),
+    Case("GET", "/funds/holds/999999/post", only("finance", status=404)),
+    Case("POST", "/funds/holds/999999/post", only("finance", status=404), data={}),
+    Case("GET", "/funds/holds/999999/void", only("finance", status=404)),
+    Case("POST", "/funds/holds/999999/void", only("finance", status=404), data={}),
+    Case("POST", f"/funds/entries/{FUND_VOUCHER}/reverse", only("finance", status=422), data={}),
+    Case("POST", "/funds/periods/close", only("finance", "admin", status=422), data={"month": "2026-13"}),
+    Case("POST", "/funds/periods/2026-11/reopen", only("admin", status=422), data={}),
+    Case("GET", "/api/v1/funds", only(*FUND_READERS)),
+    Case("GET", "/api/v1/funds/370827", only(*FUND_READERS)),
+    Case("GET", "/api/v1/funds/370827/entries", only(*FUND_READERS)),
+    Case("GET", "/api/v1/funds/370827/holds", only(*FUND_READERS)),
+    Case("GET", f"/api/v1/entries/{FUND_VOUCHER}", only(*FUND_READERS)),
+    Case("GET", "/api/v1/trial-balance", only(*FUND_READERS)),
+    Case("GET", "/api/v1/journal/verify", only(*FUND_READERS)),
+    Case("GET", "/api/v1/periods", only(*FUND_READERS)),
+    Case("POST", "/api/v1/funds/370827/receipts", only("finance", status=422), json={}),
+    Case("POST", "/api/v1/allocations", only("finance", status=422), json={}),
+    Case("POST", "/api/v1/funds/370827/disbursements", only("finance", status=422), json={}),
+    Case("POST", "/api/v1/funds/370827/holds", only("finance", status=422), json={}),
+    Case("POST", "/api/v1/holds/999999/post", only("finance", status=400), json={}),  # no Idempotency-Key
+    Case("POST", "/api/v1/holds/999999/void", only("finance", status=404), json={}),
+    Case("POST", f"/api/v1/entries/{FUND_VOUCHER}/reverse", only("finance", status=422), json={}),
+    Case("POST", "/api/v1/periods/2026-13/close", only("finance", "admin", status=404)),
+    Case("POST", "/api/v1/periods/2026-13/reopen", only("admin", status=404), json={}),
+]
+
+# Audit reports: admin, finance, reviewers and auditors; charity and vendor users get 403. The rows
+# send no parameters (the allowed roles get 400 naming them) or name a job that does not exist.
+REPORT_ROLES = ("admin", "finance", "reviewer", "auditor")
+FEATURES += [
+    Case("GET", "/reports/", only(*REPORT_ROLES)),
+    Case("GET", "/reports/generate", only(*REPORT_ROLES, status=400)),
+    Case("GET", "/reports/fund-statement", only(*REPORT_ROLES, status=400)),
+    Case("GET", "/reports/log", only(*REPORT_ROLES)),
+    Case("GET", "/reports/jobs/nothing", only(*REPORT_ROLES, status=404)),
+    Case("GET", "/reports/jobs/nothing/status", only(*REPORT_ROLES, status=404)),
+    Case("GET", "/reports/jobs/nothing/file", only(*REPORT_ROLES, status=404)),
+    Case("GET", "/api/v1/reports/fund-statement.pdf", only(*REPORT_ROLES, status=400)),
+    Case("GET", "/api/v1/reports/journal-register.pdf", only(*REPORT_ROLES, status=400)),
+    Case("GET", "/api/v1/reports/integrity-certificate.pdf", only(*REPORT_ROLES, status=400)),
+    Case("GET", "/api/v1/reports/log", only(*REPORT_ROLES)),
+    Case("GET", "/api/v1/reports/jobs/nothing", only(*REPORT_ROLES, status=404)),
+    Case("GET", "/api/v1/reports/jobs/nothing/file", only(*REPORT_ROLES, status=404)),
+]
+
+MATRIX = WEB + API + FEATURES
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=str)
+def test_each_role_gets_what_the_matrix_says(demo_app, demo_user_client, demo_token_for, case):
+    got = {}
+    for role in ROLES:
+        if case.is_api:
+            client, headers = demo_app.test_client(), demo_token_for(PLAYERS[role])
+        else:
+            client, headers = demo_user_client(PLAYERS[role]), {}
+        response = client.open(case.path, method=case.method, json=case.json, data=case.data, headers=headers)
+        got[role] = response.status_code
+        if case.is_api and response.status_code >= 400:
+            assert set(response.get_json()) == {"error"}, f"{case} as {role}: error shape"
+    anonymous = demo_app.test_client().open(case.path, method=case.method, json=case.json, data=case.data)
+    got_anonymous = anonymous.status_code
+    if not case.is_api and got_anonymous == 302:
+        assert anonymous.headers["Location"].startswith("/login"), f"{case}: anonymous users go to the login page"
+    assert (got, got_anonymous) == (case.expected, case.anonymous_status), f"{case}"
+
+
+def test_every_protected_endpoint_has_a_row(demo_app):
+    """A new endpoint without a row here fails this test, naming it."""
+    adapter = demo_app.url_map.bind("localhost")
+    covered = set()
+    for case in MATRIX:
+        rule, _ = adapter.match(case.path, method=case.method, return_rule=True)
+        covered.add((rule.endpoint, case.method))
+    missing = sorted(
+        f"{method} {rule.rule} ({rule.endpoint})"
+        for rule in demo_app.url_map.iter_rules() if rule.endpoint not in PUBLIC_ENDPOINTS
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+        if (rule.endpoint, method) not in covered
+    )
+    assert not missing, "endpoints without a row in the access matrix:\n  " + "\n  ".join(missing)
