@@ -35,8 +35,8 @@ translations: $(VENV)/.installed
 translations-update: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project "jishijiu-ledger" --copyright-holder "Jining Municipal Civil Affairs Bureau" \
-		-o ledger/translations/messages.pot .
-	$(BIN)/pybabel update -i ledger/translations/messages.pot -d ledger/translations --no-fuzzy-matching
+		-w 120 -o ledger/translations/messages.pot .
+	$(BIN)/pybabel update -w 120 -i ledger/translations/messages.pot -d ledger/translations --no-fuzzy-matching
 	$(MAKE) --no-print-directory translations
 
 run: install

@@ -23,6 +23,7 @@ def create_app(config=None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("LEDGER_INSTANCE_PATH") or None,
                 instance_relative_config=True)
     app.config.from_mapping(config_module.resolve(config, app.instance_path))
+    app.json.ensure_ascii = False  # Chinese names travel as UTF-8, readable in any client
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),

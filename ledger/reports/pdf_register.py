@@ -277,6 +277,7 @@ def certificate_flowables(context: ReportContext, font: str) -> list:
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (0, -1), HEADER_BG),
+        ("FONT", (0, 0), (-1, -1), font),  # cells set their font even around paragraphs
     ]))
     out += [table, Spacer(1, 4 * mm)]
     head_rows = [["基金代码", "基金名称", "链头序号", "期间内凭证", "链头摘要 (SHA-256)"]]
@@ -354,6 +355,7 @@ def _build(context: ReportContext, font: str, flowables: Iterator) -> tuple[byte
         buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=TOP, bottomMargin=BOTTOM,
         title=f"{context.title} {context.fund_name} {context.period_label}", author=context.issuer,
         subject=f"报告编号 {context.identity.report_id}", creator="济时救 fund ledger", invariant=1,
+        initialFontName=font,  # start in the embedded font: no base-14 font the PDF does not carry
     )
     frame = Frame(MARGIN, BOTTOM, PAGE[0] - 2 * MARGIN, PAGE[1] - TOP - BOTTOM, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from ..errors import BadRequest
+from ..funds.services import PURPOSES
 from ..identity import mask_id_number
 from ..journal.models import (
     Account,
@@ -68,15 +69,7 @@ KIND_LABELS = {
     EntryKind.reversal: "冲销",
 }
 
-PURPOSE_LABELS = {
-    "medical_aid": "医疗救助",
-    "temporary_assistance": "临时救助",
-    "emergency_aid": "急难救助",
-    "care_service": "照护服务",
-    "rehabilitation": "康复救助",
-    "education_aid": "教育救助",
-    "other": "其他",
-}
+PURPOSE_LABELS = PURPOSES  # reports are in Chinese: the ledger's own purpose names
 UNSPECIFIED_PURPOSE = "unspecified"
 
 LEVEL_LABELS = {"city": "市级", "county": "县级", "village": "村(社区)级"}

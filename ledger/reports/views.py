@@ -7,7 +7,6 @@ polls a JSON status until the file is ready.
 """
 from __future__ import annotations
 
-from datetime import timedelta
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -30,27 +29,29 @@ REPORT_CHOICES = [
     ("integrity-certificate", _l("Integrity certificate (数据完整性证明)"), ["pdf"]),
 ]
 FIELDS = ("kind", "format", "fund", "from", "to")
+KIND_LABELS = {slug.replace("-", "_"): label for slug, label, _formats in REPORT_CHOICES}
+STATUS_LABELS = {
+    RunStatus.queued.value: _l("Queued"),
+    RunStatus.running.value: _l("Generating"),
+    RunStatus.done.value: _l("Done"),
+    RunStatus.failed.value: _l("Failed"),
+}
 
 
-def _visible_funds():
-    stack = list(reversed(fund_services.fund_tree(db.session, current_user)))
-    funds = []
-    while stack:
-        node = stack.pop()
-        funds.append(node)
-        stack.extend(reversed(node.children))
-    return funds
+def _visible_fund_roots():
+    """The funds this user may report on, as a tree (a county reviewer's root is its county)."""
+    return fund_services.fund_tree(db.session, current_user)
 
 
 def _defaults() -> dict:
+    # Year to date: the period auditors ask for most, and one that always has entries.
     today = local_today()
-    last_month_end = today.replace(day=1) - timedelta(days=1)
     return {"kind": "fund-statement", "format": "pdf", "fund": "",
-            "from": last_month_end.replace(day=1).isoformat(), "to": last_month_end.isoformat()}
+            "from": today.replace(month=1, day=1).isoformat(), "to": today.isoformat()}
 
 
 def _form_page(values: dict, errors: dict | None = None, message: str | None = None, status: int = 200):
-    return render_template("reports/index.html", choices=REPORT_CHOICES, funds=_visible_funds(), values=values,
+    return render_template("reports/index.html", choices=REPORT_CHOICES, fund_roots=_visible_fund_roots(), values=values,
                            errors=errors or {}, message=message), status
 
 
@@ -112,7 +113,9 @@ def statement():
 def job(job_id: str):
     run = services.visible_run(db.session, current_user, job_id)
     return render_template("reports/job.html", run=run, status_url=url_for("reports.job_status", job_id=job_id),
-                           download_url=url_for("reports.job_file", job_id=job_id))
+                           download_url=url_for("reports.job_file", job_id=job_id),
+                           kind_label=KIND_LABELS.get(run.kind.value, run.kind.value),
+                           status_labels={key: str(label) for key, label in STATUS_LABELS.items()})
 
 
 @reports_bp.get("/jobs/<job_id>/status")

@@ -81,6 +81,10 @@ def test_statement_web_page_shows_the_same_figures(reports_app, web_client):
 
 
 def _font_descriptors(data: bytes) -> list[dict]:
+    return _objects_of_type(data, "FontDescriptor")
+
+
+def _objects_of_type(data: bytes, type_name: str) -> list:
     from pdfminer.pdftypes import resolve1
 
     found = []
@@ -92,15 +96,20 @@ def _font_descriptors(data: bytes) -> list[dict]:
                     obj = resolve1(document.getobj(objid))
                 except Exception:
                     continue
-                if isinstance(obj, dict) and getattr(obj.get("Type"), "name", None) == "FontDescriptor":
+                if isinstance(obj, dict) and getattr(obj.get("Type"), "name", None) == type_name:
                     found.append(obj)
     return found
 
 
 def test_the_cjk_font_is_embedded_in_both_engines(api):
     client, headers = api("auditor")
-    for url in ("/api/v1/reports/fund-statement.pdf", "/api/v1/reports/journal-register.pdf"):
+    for url in ("/api/v1/reports/fund-statement.pdf", "/api/v1/reports/journal-register.pdf",
+                "/api/v1/reports/integrity-certificate.pdf"):
         data = client.get(url, query_string={"fund": "370827-001", **Q1}, headers=headers).data
+        # A base-14 font (Helvetica...) has no font file: the viewer would substitute its own.
+        unembedded = [font["BaseFont"].name for font in _objects_of_type(data, "Font")
+                      if getattr(font.get("Subtype"), "name", None) == "Type1"]
+        assert unembedded == [], f"{url}: fonts the PDF does not carry: {unembedded}"
         descriptors = _font_descriptors(data)
         assert descriptors, url
         for descriptor in descriptors:
