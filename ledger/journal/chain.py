@@ -41,23 +41,56 @@ def canonical_timestamp(value: datetime) -> str:
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_fields_json(*, kind: str, value_on: date, posted_at: datetime, memo: str, purpose: str | None,
+                      counterparty_kind: str | None, counterparty_name: str | None,
+                      counterparty_id_number: str | None, created_by_id: int | None,
+                      idempotency_key: str | None, reverses_entry_id: int | None, reversal_reason: str | None,
+                      hold_id: int | None) -> str:
+    """The middle of the canonical content: the entry's own fields, known before its chain position.
+
+    On PostgreSQL the posting engine computes this piece here and hands it to the
+    server, which adds what only the locked chain knows (`chain_content`)."""
+    return _json([
+        kind, value_on.isoformat(), canonical_timestamp(posted_at), memo or "", purpose, counterparty_kind,
+        counterparty_name, counterparty_id_number, created_by_id, idempotency_key, reverses_entry_id,
+        reversal_reason, hold_id])[1:-1]  # the array's items, without its brackets
+
+
+def chain_content(chain_fund_code: str, chain_seq: int, voucher_no: str, fields_json: str,
+                  postings: list[tuple[str, str, int]]) -> str:
+    """The canonical content around the entry's fields: a JSON array in a fixed order, no whitespace,
+
+        [1, chain fund code, chain seq, voucher no, <fields>, [[account code, side, amount], ...]]
+
+    `journal_post_entry` (migration 0004) builds exactly these bytes on PostgreSQL:
+    its `to_json(text)` escapes a string as `json.dumps(ensure_ascii=False)` does
+    (the same named escapes, other control characters as lowercase \\u00XX,
+    everything else as is), and integers print alike."""
+    return (f"[{HASH_VERSION},{_json(chain_fund_code)},{int(chain_seq)},{_json(voucher_no)},{fields_json},["
+            + ",".join(f"[{_json(code)},{_json(side)},{int(amount)}]" for code, side, amount in postings) + "]]")
+
+
 def canonical_content(*, chain_fund_code: str, chain_seq: int, voucher_no: str, kind: str, value_on: date,
                       posted_at: datetime, memo: str, purpose: str | None, counterparty_kind: str | None,
                       counterparty_name: str | None, counterparty_id_number: str | None,
                       created_by_id: int | None, idempotency_key: str | None, reverses_entry_id: int | None,
                       reversal_reason: str | None, hold_id: int | None,
                       postings: list[tuple[str, str, int]]) -> bytes:
-    """The bytes an entry's hash covers: a JSON array in a fixed order, no whitespace.
+    """The bytes an entry's hash covers (see `chain_content`), UTF-8.
 
     `postings` are (account code, side, amount_fen) in the order they were written.
     """
-    content = [
-        HASH_VERSION, chain_fund_code, chain_seq, voucher_no, kind, value_on.isoformat(),
-        canonical_timestamp(posted_at), memo or "", purpose, counterparty_kind, counterparty_name,
-        counterparty_id_number, created_by_id, idempotency_key, reverses_entry_id, reversal_reason, hold_id,
-        [[code, side, int(amount)] for code, side, amount in postings],
-    ]
-    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    fields = entry_fields_json(
+        kind=kind, value_on=value_on, posted_at=posted_at, memo=memo, purpose=purpose,
+        counterparty_kind=counterparty_kind, counterparty_name=counterparty_name,
+        counterparty_id_number=counterparty_id_number, created_by_id=created_by_id,
+        idempotency_key=idempotency_key, reverses_entry_id=reverses_entry_id, reversal_reason=reversal_reason,
+        hold_id=hold_id)
+    return chain_content(chain_fund_code, chain_seq, voucher_no, fields, postings).encode("utf-8")
 
 
 def entry_hash(prev_hash: str, content: bytes) -> str:

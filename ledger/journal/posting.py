@@ -7,12 +7,10 @@ transaction:
 1. validates the lines: whole positive fen, debits equal credits, at least two;
 2. locks the funds it touches in a fixed order (by id) -- `SELECT ... FOR NO KEY
    UPDATE` on PostgreSQL -- together with a SHARE lock on the value date's
-   period row, and refuses a closed period (see `periods`). One statement does
-   both and also returns the funds' account ids, so the hot path costs one
-   round trip before the writes. The fixed order means two entries over the same
-   pair of funds (A->B and B->A) queue instead of deadlocking. NO KEY UPDATE
-   (rather than UPDATE) still lets other transactions insert rows that merely
-   reference the fund (foreign keys take KEY SHARE);
+   period row, and refuses a closed period (see `periods`). The fixed order means
+   two entries over the same pair of funds (A->B and B->A) queue instead of
+   deadlocking. NO KEY UPDATE (rather than UPDATE) still lets other transactions
+   insert rows that merely reference the fund (foreign keys take KEY SHARE);
 3. releases the fund's expired holds (lazily, only when it has pending holds);
 4. checks that no fund's available balance (posted - pending) goes below zero
    where the entry lowers it;
@@ -24,8 +22,20 @@ transaction:
    balance / pending, the accounts' debit and credit totals and the per-day
    totals (`AccountDayTotal`, upserted) -- with plain SQL, no ORM unit of work.
 
-SQLite runs the same statements without row locks: every transaction there
-starts with BEGIN IMMEDIATE (ledger.db_events), so writers are serialized.
+Two implementations of steps 2-6, one behaviour:
+
+* PostgreSQL: the database function `journal_post_entry` (migration 0004) runs
+  them in ONE call. Python works out beforehand what needs no lock -- each fund's
+  and account's change and the entry's own part of the hashed content
+  (`chain.entry_fields_json`, the code `verify_journal` runs) -- and the server
+  adds what only the locked rows know (chain position, voucher number, account
+  codes) and hashes with its sha256(). So a posting costs one round trip, and a
+  fund's lock is held for one statement and the commit. A `PostingGuard` (the
+  services' scope check) is evaluated in that same statement. Refusals come back
+  as a status and are raised here as the same errors with the same messages.
+* SQLite: the statements below, from Python, without row locks: every
+  transaction there starts with BEGIN IMMEDIATE (ledger.db_events), so writers
+  are serialized.
 
 Invariants kept: every entry balances; balances, totals and day totals equal
 the sums of the postings; a fund's available balance never goes below zero; the
@@ -34,6 +44,7 @@ The engine flushes nothing but its own statements and never commits.
 """
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,9 +54,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from ..errors import NotFound
-from ..timeutil import utcnow
+from ..timeutil import as_utc, utcnow
 from .accounts import CHART
-from .chain import canonical_content, entry_hash
+from .chain import canonical_content, entry_fields_json, entry_hash
 from .errors import InsufficientFunds, PeriodClosed, UnbalancedEntry
 from .models import (Account, AccountDayTotal, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry,
                      Period, Posting, Side)
@@ -237,17 +248,27 @@ def set_fund_figures(session, fund: LockedFund) -> None:
 
 
 def post_entry(session, draft: EntryDraft, *, now: datetime | None = None,
-               locked: dict[str, LockedFund] | None = None) -> JournalEntry:
+               locked: dict[str, LockedFund] | None = None, guard: PostingGuard | None = None) -> JournalEntry:
     """Validate, lock, check, number, chain and write one entry; returns it (persistent, postings lazy).
 
     `locked`: the caller already holds these funds' locks (from `lock_funds` with
     the same value date) -- e.g. to check a hold under the lock first.
+    `guard`: PostgreSQL only, a condition checked in the posting's own statement
+    (see `PostingGuard`); elsewhere check it before calling.
     """
     validate_lines(draft.lines)
     now = now or utcnow()
     session.flush()  # ORM changes made earlier in the transaction go first
     codes = {line.fund_code for line in draft.lines} | {draft.chain_fund_code} | set(draft.release_pending)
-    if locked is None or not codes <= set(locked):
+    caller_locked = locked is not None and codes <= set(locked)
+    if _is_postgres(session):
+        # The caller's locks (if any) are taken again, which costs nothing; expired holds are
+        # released only where the caller did not lock (as below).
+        return _post_entry_postgres(session, draft, sorted(codes), now, release_expired=not caller_locked,
+                                    guard=guard)
+    if guard is not None:
+        raise ValueError("a PostingGuard is checked on PostgreSQL only; check the condition first elsewhere")
+    if not caller_locked:
         locked = lock_funds(session, codes, value_on=draft.value_on, now=now)
 
     # Resolve accounts and work out each fund's and account's change.
@@ -317,14 +338,11 @@ def post_entry(session, draft: EntryDraft, *, now: datetime | None = None,
     chain.chain_head_hash = digest
     values.update(chain_fund_id=chain.id, chain_seq=chain.chain_seq, prev_hash=prev_hash, entry_hash=digest)
 
-    if _is_postgres(session):
-        entry_id = _write_postgres(session, values, resolved, chain, touched, account_change, draft.value_on)
-    else:
-        entry_id = session.execute(entries_table.insert().values(**values).returning(entries_table.c.id)).scalar_one()
-        session.execute(postings_table.insert(), [
-            {"entry_id": entry_id, "account_id": account_id, "side": side, "amount_fen": amount}
-            for account_id, _, side, amount in resolved])
-        _write_maintained_figures(session, chain, touched, account_change, draft.value_on)
+    entry_id = session.execute(entries_table.insert().values(**values).returning(entries_table.c.id)).scalar_one()
+    session.execute(postings_table.insert(), [
+        {"entry_id": entry_id, "account_id": account_id, "side": side, "amount_fen": amount}
+        for account_id, _, side, amount in resolved])
+    _write_maintained_figures(session, chain, touched, account_change, draft.value_on)
     for fund_id in {chain.id} | {fund.id for fund in touched}:
         _expire_instance(session, Fund, fund_id)
     for account_id in account_change:
@@ -359,72 +377,6 @@ def _write_maintained_figures(session, chain: LockedFund, touched: list[LockedFu
                                 for account_id, (debit, credit) in account_change.items()])
 
 
-#: PostgreSQL: the entry, its postings and every maintained figure in ONE statement (data-modifying
-#: CTEs run exactly once each, all under the locks already held). Arrays keep the text constant,
-#: so the server plans it once per connection; one round trip instead of five.
-_POSTGRES_WRITE = sa.text("""
-WITH entry AS (
-    INSERT INTO journal_entries (voucher_no, kind, value_on, posted_at, memo, purpose, counterparty_kind,
-        counterparty_name, counterparty_id_number, created_by_id, idempotency_key, reverses_entry_id,
-        reversal_reason, hold_id, chain_fund_id, chain_seq, prev_hash, entry_hash)
-    VALUES (:voucher_no, :kind, :value_on, :posted_at, :memo, :purpose, :counterparty_kind, :counterparty_name,
-        :counterparty_id_number, :created_by_id, :idempotency_key, :reverses_entry_id, :reversal_reason,
-        :hold_id, :chain_fund_id, :chain_seq, :prev_hash, :entry_hash)
-    RETURNING id
-), new_postings AS (
-    INSERT INTO postings (entry_id, account_id, side, amount_fen)
-    SELECT entry.id, line.account_id, line.side, line.amount_fen
-    FROM entry, unnest(CAST(:posting_accounts AS integer[]), CAST(:posting_sides AS varchar[]),
-                       CAST(:posting_amounts AS bigint[])) WITH ORDINALITY AS line(account_id, side, amount_fen, n)
-    ORDER BY line.n
-), fund_figures AS (
-    UPDATE funds SET balance_posted_fen = figure.posted, pending_fen = figure.pending,
-        chain_seq = figure.seq, chain_head_hash = figure.head, voucher_year = figure.vyear,
-        voucher_seq = figure.vseq
-    FROM unnest(CAST(:fund_ids AS integer[]), CAST(:fund_posted AS bigint[]), CAST(:fund_pending AS bigint[]),
-                CAST(:fund_seq AS integer[]), CAST(:fund_head AS varchar[]), CAST(:fund_vyear AS integer[]),
-                CAST(:fund_vseq AS integer[])) AS figure(id, posted, pending, seq, head, vyear, vseq)
-    WHERE funds.id = figure.id
-), account_figures AS (
-    UPDATE accounts SET debit_total_fen = debit_total_fen + change.debit,
-        credit_total_fen = credit_total_fen + change.credit
-    FROM unnest(CAST(:account_ids AS integer[]), CAST(:account_debits AS bigint[]),
-                CAST(:account_credits AS bigint[])) AS change(id, debit, credit)
-    WHERE accounts.id = change.id
-), day_figures AS (
-    INSERT INTO account_day_totals (account_id, value_on, debit_fen, credit_fen)
-    SELECT change.id, :value_on, change.debit, change.credit
-    FROM unnest(CAST(:account_ids AS integer[]), CAST(:account_debits AS bigint[]),
-                CAST(:account_credits AS bigint[])) AS change(id, debit, credit)
-    ON CONFLICT (account_id, value_on) DO UPDATE SET
-        debit_fen = account_day_totals.debit_fen + excluded.debit_fen,
-        credit_fen = account_day_totals.credit_fen + excluded.credit_fen
-)
-SELECT id FROM entry
-""")
-
-
-def _write_postgres(session, values, resolved, chain, touched, account_change, value_on) -> int:
-    funds = {fund.id: fund for fund in touched}
-    funds[chain.id] = chain
-    funds = list(funds.values())
-    accounts = list(account_change.items())
-    params = dict(values)
-    params.update(
-        posting_accounts=[account_id for account_id, _, _, _ in resolved],
-        posting_sides=[side for _, _, side, _ in resolved],
-        posting_amounts=[amount for _, _, _, amount in resolved],
-        fund_ids=[fund.id for fund in funds], fund_posted=[fund.balance_posted_fen for fund in funds],
-        fund_pending=[fund.pending_fen for fund in funds], fund_seq=[fund.chain_seq for fund in funds],
-        fund_head=[fund.chain_head_hash for fund in funds], fund_vyear=[fund.voucher_year for fund in funds],
-        fund_vseq=[fund.voucher_seq for fund in funds],
-        account_ids=[account_id for account_id, _ in accounts],
-        account_debits=[debit for _, (debit, _) in accounts],
-        account_credits=[credit for _, (_, credit) in accounts])
-    params["value_on"] = value_on
-    return session.execute(_POSTGRES_WRITE, params).scalar_one()
-
-
 def upsert_day_totals(session, rows) -> None:
     """Add (account id, value date, debit, credit) to the per-day totals, creating missing days."""
     if not rows:
@@ -441,3 +393,186 @@ def upsert_day_totals(session, rows) -> None:
               "credit_fen": day_totals_table.c.credit_fen + statement.excluded.credit_fen})
     session.execute(statement, [{"account_id": account_id, "value_on": value_on, "debit_fen": debit,
                                  "credit_fen": credit} for account_id, value_on, debit, credit in rows])
+
+
+# --- PostgreSQL: the whole posting in one call -------------------------------------------------------
+
+#: `journal_post_entry` (migration 0004) does on the server what the SQLite path above does from
+#: Python -- lock, period check, expired holds, available check, voucher number, hash, writes -- in
+#: one round trip, so a fund's lock is held for one statement and the commit. What needs no lock is
+#: worked out here first: each fund's and account's change, and the entry's own part of the hashed
+#: content (`chain.entry_fields_json`, the very code `verify_journal` runs). The call goes straight
+#: to the driver as a prepared statement: it runs on every money movement, and the SQL-expression
+#: layer's work per call would cost more than the server's.
+_POSTGRES_POST = (
+    "SELECT status, entry_id, voucher_no, chain_fund_id, chain_seq, prev_hash, entry_hash, fund_ids, "
+    "account_ids, expired_hold_ids, problem_fund, problem_detail, available_fen, needed_fen "
+    "FROM journal_post_entry({allowed}, %s::text, %s::text::text[], %s::text, %s::date, %s::timestamptz, %s::boolean, "
+    "%s::text::bigint[], %s::text::bigint[], %s::text::text[], %s::text::text[], %s::text::bigint[], "
+    "%s::text::bigint[], %s::text::integer[], %s::text::text[], %s::text::bigint[], %s::text, "
+    "%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::integer, %s::text, %s::integer, %s::text, "
+    "%s::integer)"
+)
+
+
+@dataclass(frozen=True)
+class PostingGuard:
+    """A condition the posting must meet, checked on PostgreSQL inside the posting's own statement
+    (no extra round trip) before anything is locked or written: `sql` is a boolean SQL expression
+    with driver placeholders (%s) for `params`; when it is not true, `refusal` is raised and nothing
+    happens. It is a constant text, so each guard's statement is prepared once per connection."""
+
+    sql: str
+    params: tuple
+    refusal: Exception
+
+
+_POSTGRES_POST_STATEMENTS: dict[str | None, str] = {}
+
+
+def _post_statement(guard: PostingGuard | None) -> str:
+    key = guard.sql if guard is not None else None
+    statement = _POSTGRES_POST_STATEMENTS.get(key)
+    if statement is None:
+        statement = _POSTGRES_POST_STATEMENTS[key] = _POSTGRES_POST.replace(
+            "{allowed}", "true" if guard is None else f"({guard.sql})", 1)
+    return statement
+
+
+def _enum_text(value) -> str:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def pg_text_array(values) -> str:
+    """A PostgreSQL array literal of quoted strings: sent as one text parameter (cast to text[] in
+    the statement), which the driver passes through instead of inspecting element by element."""
+    return "{" + ",".join('"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for value in values) + "}"
+
+
+def pg_integer_array(values) -> str:
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
+
+
+_new_entry = sa.inspect(JournalEntry).class_manager.new_instance
+
+
+def driver_fetch(session, statement: str, params: tuple, *, one: bool = False):
+    """Run `statement` (driver placeholders) on the session's connection, in its transaction, straight
+    through the driver as a prepared statement; return the rows (or the first row with `one`).
+
+    For the few statements on every money movement, where SQLAlchemy's own work per call would cost
+    more than the server's. Errors come out as SQLAlchemy's (`IntegrityError`, `OperationalError` ...
+    with `.orig`), as from `session.execute`, so retries and error handlers see no difference."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(statement, params, prepare=True)
+            return cursor.fetchone() if one else cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as error:
+        invalidated = connection.dialect.is_disconnect(error, driver, None)
+        if invalidated:
+            connection.invalidate(error)
+        raise sa.exc.DBAPIError.instance(statement, params, error, connection.dialect.loaded_dbapi.Error,
+                                         connection_invalidated=invalidated,
+                                         dialect=connection.dialect) from error
+
+
+def _post_entry_postgres(session, draft: EntryDraft, codes: list[str], now: datetime, *,
+                         release_expired: bool, guard: PostingGuard | None) -> JournalEntry:
+    now = as_utc(now)  # hashed as text here, stored by the server: the same instant either way
+    kind = EntryKind(draft.kind).value
+    month = month_of(draft.value_on)
+    memo = draft.memo or ""
+    # Per fund (in `codes` order): the change of the posted balance (its cash account) and of pending.
+    fund_index = {code: n for n, code in enumerate(codes)}
+    fund_posted = [0] * len(codes)
+    fund_pending = [0] * len(codes)
+    for code, amount_fen in draft.release_pending.items():
+        fund_pending[fund_index[code]] -= amount_fen
+    # Per account (fund, role), in the order the lines first name it: debits and credits.
+    account_index: dict[tuple[str, str], int] = {}
+    account_funds, account_roles, account_debits, account_credits = [], [], [], []
+    line_accounts, line_sides, line_amounts = [], [], []
+    for line in draft.lines:
+        role, side, amount_fen = _enum_text(line.role), _enum_text(line.side), line.amount_fen
+        number = account_index.get((line.fund_code, role))
+        if number is None:
+            number = account_index[(line.fund_code, role)] = len(account_funds)
+            account_funds.append(line.fund_code)
+            account_roles.append(role)
+            account_debits.append(0)
+            account_credits.append(0)
+        signed = amount_fen
+        if side == "debit":
+            account_debits[number] += amount_fen
+        else:
+            account_credits[number] += amount_fen
+            signed = -amount_fen
+        if role == "cash":
+            fund_posted[fund_index[line.fund_code]] += signed
+        line_accounts.append(number + 1)
+        line_sides.append(side)
+        line_amounts.append(amount_fen)
+    fields_json = entry_fields_json(
+        kind=kind, value_on=draft.value_on, posted_at=now, memo=memo, purpose=draft.purpose,
+        counterparty_kind=draft.counterparty_kind, counterparty_name=draft.counterparty_name,
+        counterparty_id_number=draft.counterparty_id_number, created_by_id=draft.created_by_id,
+        idempotency_key=draft.idempotency_key, reverses_entry_id=draft.reverses_entry_id,
+        reversal_reason=draft.reversal_reason, hold_id=draft.hold_id)
+    (status, entry_id, voucher_no, chain_fund_id, chain_seq, prev_hash, digest, fund_ids, account_ids,
+     expired_hold_ids, problem_fund, problem_detail, available_fen, needed_fen) = driver_fetch(
+        session, _post_statement(guard), (
+            *(guard.params if guard is not None else ()),
+            draft.chain_fund_code, pg_text_array(codes), month, draft.value_on, now, release_expired,
+            pg_integer_array(fund_posted), pg_integer_array(fund_pending), pg_text_array(account_funds),
+            pg_text_array(account_roles), pg_integer_array(account_debits), pg_integer_array(account_credits),
+            pg_integer_array(line_accounts), pg_text_array(line_sides), pg_integer_array(line_amounts), fields_json,
+            kind, memo, draft.purpose, draft.counterparty_kind, draft.counterparty_name,
+            draft.counterparty_id_number, draft.created_by_id, draft.idempotency_key, draft.reverses_entry_id,
+            draft.reversal_reason, draft.hold_id,
+        ), one=True)
+    identity_map = session.identity_map
+    if len(identity_map):  # statements here bypass the ORM: loaded copies re-read their rows
+        for model, ids in ((Fund, fund_ids), (Account, account_ids), (Hold, expired_hold_ids)):
+            for primary_key in ids or ():
+                instance = identity_map.get(identity_key(model, primary_key))
+                if instance is not None:
+                    session.expire(instance)
+    if status != "ok":
+        if status == "not_allowed":
+            raise guard.refusal
+        raise _refusal(status, month, problem_fund, problem_detail, available_fen, needed_fen)
+    # The entry as if loaded from its row (values set straight into the instance: no change
+    # events, no history); in the session, so its postings load lazily like any other entry's.
+    entry = _new_entry()
+    entry.__dict__.update(
+        id=entry_id, voucher_no=voucher_no, kind=EntryKind(kind), value_on=draft.value_on, posted_at=now,
+        memo=memo, purpose=draft.purpose, counterparty_kind=draft.counterparty_kind,
+        counterparty_name=draft.counterparty_name, counterparty_id_number=draft.counterparty_id_number,
+        created_by_id=draft.created_by_id, idempotency_key=draft.idempotency_key,
+        reverses_entry_id=draft.reverses_entry_id, reversal_reason=draft.reversal_reason, hold_id=draft.hold_id,
+        chain_fund_id=chain_fund_id, chain_seq=chain_seq, prev_hash=prev_hash, entry_hash=digest)
+    make_transient_to_detached(entry)
+    session.add(entry)
+    return entry
+
+
+def _refusal(status, month, fund_code, detail, available_fen, needed_fen):
+    """The LedgerError for a refusal reported by `journal_post_entry` (the same as the Python path's)."""
+    if status == "not_found":
+        return NotFound(f"no fund with code {fund_code}")
+    if status == "period_closed":
+        return PeriodClosed(f"{month} is closed: no entry can be dated in it",
+                            fields={"value_on": [f"{month} is closed"]}, month=month)
+    if status == "no_account":
+        return UnbalancedEntry(f"fund {fund_code} has no {detail} account")
+    if status == "over_release":
+        return UnbalancedEntry(f"fund {fund_code} would release more than it holds")
+    if status == "insufficient":
+        return InsufficientFunds(
+            f"fund {fund_code} has {available_fen / 100:.2f} available; this needs {needed_fen / 100:.2f}",
+            fields={"amount": ["more than the fund has available"]}, fund_code=fund_code,
+            available_fen=available_fen)
+    raise AssertionError(f"journal_post_entry answered {status!r}")
