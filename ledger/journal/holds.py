@@ -22,6 +22,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from ..errors import NotFound, ValidationError
+from ..money import fen_to_decimal_string
 from ..timeutil import as_utc, local_today, utcnow
 from .errors import HoldExpired, HoldNotPending, InsufficientFunds
 from .models import AccountRole, EntryKind, Fund, Hold, HoldState, Side
@@ -64,7 +65,8 @@ def place_hold(session, fund_code: str, amount_fen: int, *, expires_at: datetime
     fund = lock_funds(session, [fund_code], now=now)[fund_code]
     if fund.available_fen < amount_fen:
         raise InsufficientFunds(
-            f"fund {fund_code} has {fund.available_fen / 100:.2f} available; the hold needs {amount_fen / 100:.2f}",
+            f"fund {fund_code} has {fen_to_decimal_string(fund.available_fen)} available; "
+            f"the hold needs {fen_to_decimal_string(amount_fen)}",
             fields={"amount": ["more than the fund has available"]}, fund_code=fund_code,
             available_fen=fund.available_fen)
     fund.pending_fen += amount_fen
@@ -104,7 +106,7 @@ def post_hold(session, hold_id: int, amount_fen: int | None = None, *, value_on:
     amount_fen = hold.amount_fen if amount_fen is None else _positive_fen(amount_fen)
     if amount_fen > hold.amount_fen:
         raise ValidationError(fields={"amount": [
-            f"must not exceed the hold's {hold.amount_fen / 100:.2f}"]})
+            f"must not exceed the hold's {fen_to_decimal_string(hold.amount_fen)}"]})
     fund_code = next(iter(locked))
     entry = post_entry(session, EntryDraft(
         kind=EntryKind.hold_post, value_on=value_on, chain_fund_code=fund_code,

@@ -54,6 +54,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from ..errors import NotFound
+from ..money import fen_to_decimal_string
 from ..timeutil import as_utc, utcnow
 from .accounts import CHART
 from .chain import canonical_content, entry_fields_json, entry_hash
@@ -301,8 +302,8 @@ def post_entry(session, draft: EntryDraft, *, now: datetime | None = None,
             raise UnbalancedEntry(f"fund {code} would release more than it holds")
         if new_posted - new_pending < 0 and change_posted - change_pending < 0:
             raise InsufficientFunds(
-                f"fund {code} has {fund.available_fen / 100:.2f} available; this needs "
-                f"{-(change_posted - change_pending) / 100:.2f}",
+                f"fund {code} has {fen_to_decimal_string(fund.available_fen)} available; this needs "
+                f"{fen_to_decimal_string(-(change_posted - change_pending))}",
                 fields={"amount": ["more than the fund has available"]},
                 fund_code=code, available_fen=fund.available_fen)
         fund.balance_posted_fen, fund.pending_fen = new_posted, new_pending
@@ -572,7 +573,8 @@ def _refusal(status, month, fund_code, detail, available_fen, needed_fen):
         return UnbalancedEntry(f"fund {fund_code} would release more than it holds")
     if status == "insufficient":
         return InsufficientFunds(
-            f"fund {fund_code} has {available_fen / 100:.2f} available; this needs {needed_fen / 100:.2f}",
+            f"fund {fund_code} has {fen_to_decimal_string(available_fen)} available; "
+            f"this needs {fen_to_decimal_string(needed_fen)}",
             fields={"amount": ["more than the fund has available"]}, fund_code=fund_code,
             available_fen=available_fen)
     raise AssertionError(f"journal_post_entry answered {status!r}")
