@@ -29,7 +29,7 @@ REPORT_CHOICES = [
     ("integrity-certificate", _l("Integrity certificate (数据完整性证明)"), ["pdf"]),
 ]
 FIELDS = ("kind", "format", "fund", "from", "to")
-KIND_LABELS = {slug.replace("-", "_"): label for slug, label, _formats in REPORT_CHOICES}
+KIND_LABELS = {services.KIND_BY_SLUG[slug].value: label for slug, label, _formats in REPORT_CHOICES}
 STATUS_LABELS = {
     RunStatus.queued.value: _l("Queued"),
     RunStatus.running.value: _l("Generating"),

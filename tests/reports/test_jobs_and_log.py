@@ -116,3 +116,20 @@ def test_the_rq_queue_takes_the_work_when_configured(api, reports_app):
         assert hashlib.sha256(data).hexdigest() == finished["sha256"]
     finally:
         Queue(queue_name, connection=connection).delete(delete_jobs=True)
+
+
+def test_the_job_page_names_the_report_and_its_state_in_the_users_language(reports_app, web_client):
+    reports_app.config["REPORT_BACKGROUND_ROWS"] = 0  # every report goes to the background
+    browser = web_client("auditor")
+    started = browser.get("/reports/generate", query_string={"kind": "journal-register", "fund": "370827-001",
+                                                             "format": "pdf", **Q1})
+    assert started.status_code == 302 and "/reports/jobs/" in started.headers["Location"]
+    job_page = started.headers["Location"]
+    status_url = job_page.rstrip("/") + "/status"
+    deadline = time.monotonic() + 60
+    while browser.get(status_url).get_json()["job"]["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the job did not finish"
+        time.sleep(0.1)
+    html = browser.get(job_page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "记账凭证登记簿" in html and "已完成" in html
+    assert "journal_register" not in html.split("<script")[0]
