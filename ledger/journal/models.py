@@ -160,12 +160,16 @@ class JournalEntry(Base):
     reverses_entry_id = sa.Column(sa.Integer, sa.ForeignKey("journal_entries.id"), unique=True,
                                   comment="unique: an entry is reversed at most once")
     reversal_reason = sa.Column(sa.Text)
-    hold_id = sa.Column(sa.Integer, sa.ForeignKey("holds.id"), index=True)
+    # No index on hold_id: nothing looks entries up by hold, holds are never deleted, and every
+    # posting would pay for one more index insert.
+    hold_id = sa.Column(sa.Integer, sa.ForeignKey("holds.id"))
     # The hash chain: one chain per fund (the entry's primary fund).
     chain_fund_id = sa.Column(sa.Integer, sa.ForeignKey("funds.id"), nullable=False)
     chain_seq = sa.Column(sa.Integer, nullable=False)
     prev_hash = sa.Column(sa.String(64), nullable=False)
-    entry_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+    # Not unique by itself: (chain_fund_id, chain_seq) is, and each hash covers its predecessor
+    # (checked by verify_journal); an index here would cost every posting an insert for no lookup.
+    entry_hash = sa.Column(sa.String(64), nullable=False)
 
     postings = relationship("Posting", back_populates="entry", order_by="Posting.id")
     chain_fund = relationship(Fund)

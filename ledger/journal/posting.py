@@ -538,7 +538,8 @@ def _post_entry_postgres(session, draft: EntryDraft, codes: list[str], now: date
     if len(identity_map):  # statements here bypass the ORM: loaded copies re-read their rows
         for model, ids in ((Fund, fund_ids), (Account, account_ids), (Hold, expired_hold_ids)):
             for primary_key in ids or ():
-                instance = identity_map.get(identity_key(model, primary_key))
+                # The identity key of a single-column primary key, as `identity_key` builds it.
+                instance = identity_map.get((model, (primary_key,), None))
                 if instance is not None:
                     session.expire(instance)
     if status != "ok":

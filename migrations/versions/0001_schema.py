@@ -223,13 +223,11 @@ def upgrade():
     sa.ForeignKeyConstraint(['reverses_entry_id'], ['journal_entries.id'], name=op.f('fk_journal_entries_reverses_entry_id_journal_entries')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_entries')),
     sa.UniqueConstraint('chain_fund_id', 'chain_seq', name='uq_journal_entries_chain_position'),
-    sa.UniqueConstraint('entry_hash', name=op.f('uq_journal_entries_entry_hash')),
     sa.UniqueConstraint('reverses_entry_id', name=op.f('uq_journal_entries_reverses_entry_id')),
     sa.UniqueConstraint('voucher_no', name=op.f('uq_journal_entries_voucher_no'))
     )
     with op.batch_alter_table('journal_entries', schema=None) as batch_op:
         batch_op.create_index('ix_journal_entries_chain_value_on', ['chain_fund_id', 'value_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_journal_entries_hold_id'), ['hold_id'], unique=False)
 
     op.create_table('postings',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -257,7 +255,6 @@ def downgrade():
 
     op.drop_table('postings')
     with op.batch_alter_table('journal_entries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journal_entries_hold_id'))
         batch_op.drop_index('ix_journal_entries_chain_value_on')
 
     op.drop_table('journal_entries')

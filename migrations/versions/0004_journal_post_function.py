@@ -237,8 +237,8 @@ BEGIN
         touched := touched || chain_fund_id;
     END IF;
     fund_ids := coalesce(fund_ids, '{}') || touched;
-    -- 7. The writes, one statement: the entry, its postings in line order (a function scan returns
-    --    the array's elements in order), the funds' figures, the accounts' and the days' totals.
+    -- 7. The writes: the entry, its postings in line order (a function scan returns the array's
+    --    elements in order), the accounts' and the days' totals in one statement; then the funds.
     WITH entry AS (
         INSERT INTO journal_entries (voucher_no, kind, value_on, posted_at, memo, purpose, counterparty_kind,
             counterparty_name, counterparty_id_number, created_by_id, idempotency_key, reverses_entry_id,
@@ -251,14 +251,6 @@ BEGIN
         INSERT INTO postings (entry_id, account_id, side, amount_fen)
         SELECT entry.id, account_ids[line.account], line.side, line.amount_fen
           FROM entry, unnest(p_line_accounts, p_line_sides, p_line_amounts) AS line(account, side, amount_fen)
-    ), fund_figures AS (
-        UPDATE funds SET balance_posted_fen = f_posted[array_position(f_ids, funds.id)],
-               pending_fen = f_pending[array_position(f_ids, funds.id)],
-               chain_seq = f_seq[array_position(f_ids, funds.id)],
-               chain_head_hash = f_head[array_position(f_ids, funds.id)],
-               voucher_year = f_vyear[array_position(f_ids, funds.id)],
-               voucher_seq = f_vseq[array_position(f_ids, funds.id)]
-         WHERE funds.id = ANY (touched)
     ), account_figures AS (
         UPDATE accounts SET
                debit_total_fen = accounts.debit_total_fen
@@ -275,6 +267,14 @@ BEGIN
             credit_fen = account_day_totals.credit_fen + excluded.credit_fen
     )
     SELECT entry.id INTO entry_id FROM entry;
+    -- The funds' figures, one primary-key update per fund: `id = ANY (array)` would be planned
+    -- generically as a scan of the whole funds table.
+    FOREACH k IN ARRAY touched LOOP
+        i := array_position(f_ids, k);
+        UPDATE funds SET balance_posted_fen = f_posted[i], pending_fen = f_pending[i], chain_seq = f_seq[i],
+               chain_head_hash = f_head[i], voucher_year = f_vyear[i], voucher_seq = f_vseq[i]
+         WHERE funds.id = k;
+    END LOOP;
     status := 'ok';
 END
 $function$;
