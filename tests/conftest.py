@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from ledger import create_app
 from ledger.config import normalise_database_url
 from ledger.extensions import db
+from tests.support import bearer_headers, signed_in_client
 
 ENGINE = os.environ.get("LEDGER_TEST_DB", "sqlite")
 PG_SERVER_URL = normalise_database_url(
@@ -257,15 +258,7 @@ def make_user(app, make_org):
 @pytest.fixture
 def token_for(app):
     """token_for(username) -> headers dict with a fresh bearer token."""
-    from ledger.auth.services import get_user, issue_token
-
-    def factory(username: str) -> dict:
-        with app.app_context():
-            token = issue_token(db.session, get_user(db.session, username))
-            db.session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return factory
+    return lambda username: bearer_headers(app, username)
 
 
 @pytest.fixture
@@ -290,30 +283,10 @@ def blank_database_url(databases):
 @pytest.fixture
 def demo_user_client(demo_app):
     """demo_user_client(username) -> a test client signed in as that demo user (no password needed)."""
-    from ledger.auth.models import User
-
-    def factory(username: str):
-        with demo_app.app_context():
-            user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
-        assert user_id is not None, f"no demo user {username!r}"
-        client = demo_app.test_client()
-        with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = str(user_id)
-            flask_session["_fresh"] = True
-        return client
-
-    return factory
+    return lambda username: signed_in_client(demo_app, username)
 
 
 @pytest.fixture
 def demo_token_for(demo_app):
     """demo_token_for(username) -> headers with a fresh bearer token of that demo user."""
-    from ledger.auth.services import get_user, issue_token
-
-    def factory(username: str) -> dict:
-        with demo_app.app_context():
-            token = issue_token(db.session, get_user(db.session, username))
-            db.session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return factory
+    return lambda username: bearer_headers(demo_app, username)

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from ledger.extensions import db
 
+from tests.support import bearer_headers, signed_in_client
+
 
 @pytest.fixture
 def reports_app(demo_app, tmp_path):
@@ -21,15 +23,7 @@ def reports_app(demo_app, tmp_path):
 @pytest.fixture
 def api(reports_app):
     """api(username) -> (client, headers) for the demo user `username`."""
-    from ledger.auth.services import get_user, issue_token
-
-    def factory(username: str):
-        with reports_app.app_context():
-            token = issue_token(db.session, get_user(db.session, username))
-            db.session.commit()
-        return reports_app.test_client(), {"Authorization": f"Bearer {token}"}
-
-    return factory
+    return lambda username: (reports_app.test_client(), bearer_headers(reports_app, username))
 
 
 @pytest.fixture
@@ -94,15 +88,4 @@ def fetch_report(client, url: str, query: dict, headers: dict, timeout: float = 
 def web_client(reports_app):
     """web_client(username) -> a browser session logged in as that demo user (the session is
     set directly: the login form is the foundation's, tested there)."""
-    from ledger.auth.services import get_user
-
-    def factory(username: str):
-        with reports_app.app_context():
-            user_id = get_user(db.session, username).id
-        client = reports_app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
-        return client
-
-    return factory
+    return lambda username: signed_in_client(reports_app, username)
