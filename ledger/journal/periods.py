@@ -2,15 +2,17 @@
 
 Invariant: no entry is dated in a closed month.
 
-Race safety on PostgreSQL: a posting takes a SHARE lock on its month's period
-row in the same statement that locks its funds (see `posting.lock_funds`) and
-keeps it until commit; closing takes the row FOR UPDATE. So a close waits for
-the postings already under way in that month, and a posting that starts while
-a close is under way waits, then re-reads the row (READ COMMITTED re-checks a
-locked row's newest version) and sees it closed. No posting can slip into a
-month after its close committed. Share locks do not conflict with each other,
-so postings never queue behind one another here. On SQLite every write
-transaction is serialized by BEGIN IMMEDIATE.
+Race safety on PostgreSQL: each month has a lock (`lock_month`, a transaction-level
+advisory lock, held in the lock manager's memory until commit). A posting takes it
+shared before it locks its funds, then reads the month's row in a later statement,
+whose snapshot therefore comes after the lock. Closing and reopening take it
+exclusive. So a close waits for the postings already under way in that month, and a
+posting that starts during a close waits for the close to commit, then sees the
+month closed. No posting can slip into a month after its close committed, and
+postings never queue behind one another here (shared locks do not conflict). A
+share lock on the month's row would do the same, but PostgreSQL writes the row's
+page (and a MultiXact) for every posting that takes it while others hold it. On
+SQLite every write transaction is serialized by BEGIN IMMEDIATE.
 """
 from __future__ import annotations
 
@@ -55,7 +57,15 @@ def ensure_period(session, month: str) -> None:
     _insert_ignore(session, month=month, closed=False)
 
 
+def lock_month(session, month: str, *, exclusive: bool = False) -> None:
+    """Take the month's lock until the transaction ends: shared by postings, exclusive by a close
+    or a reopen (PostgreSQL only; `journal_lock_month`, migration 0005)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.journal_lock_month(month, exclusive)))
+
+
 def _lock_period(session, month: str, *, exclusive: bool):
+    lock_month(session, month, exclusive=exclusive)
     ensure_period(session, month)
     query = sa.select(Period).where(Period.month == month).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "postgresql":

@@ -6,8 +6,8 @@ transaction:
 
 1. validates the lines: whole positive fen, debits equal credits, at least two;
 2. locks the funds it touches in a fixed order (by id) -- `SELECT ... FOR NO KEY
-   UPDATE` on PostgreSQL -- together with a SHARE lock on the value date's
-   period row, and refuses a closed period (see `periods`). The fixed order means
+   UPDATE` on PostgreSQL -- after taking the value date's month lock (shared,
+   see `periods`), and refuses a closed period. The fixed order means
    two entries over the same pair of funds (A->B and B->A) queue instead of
    deadlocking. NO KEY UPDATE (rather than UPDATE) still lets other transactions
    insert rows that merely reference the fund (foreign keys take KEY SHARE);
@@ -61,7 +61,7 @@ from .chain import canonical_content, entry_fields_json, entry_hash
 from .errors import InsufficientFunds, PeriodClosed, UnbalancedEntry
 from .models import (Account, AccountDayTotal, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry,
                      Period, Posting, Side)
-from .periods import ensure_period, month_of
+from .periods import ensure_period, lock_month, month_of
 
 funds_table = Fund.__table__
 accounts_table = Account.__table__
@@ -146,8 +146,6 @@ def _lock_query(with_period: bool, postgres: bool):
     if postgres:
         # Rows are locked in the ORDER BY order (the lock step runs after the sort).
         query = query.with_for_update(key_share=True, of=funds_table)
-        if with_period:
-            query = query.suffix_with("FOR SHARE OF periods")
     _LOCK_QUERIES[key] = query
     return query
 
@@ -156,7 +154,7 @@ def lock_funds(session, codes, *, value_on: date | None = None, now: datetime | 
                release_expired: bool = True) -> dict[str, LockedFund]:
     """Lock the funds with `codes` (in id order) until the transaction ends and return their state.
 
-    With `value_on`, also share-lock that date's period and raise PeriodClosed
+    With `value_on`, first take that date's month lock (shared, `periods.lock_month`) and raise PeriodClosed
     if it is closed. Expired pending holds of the locked funds are released.
     """
     codes = sorted(set(codes))
@@ -164,6 +162,8 @@ def lock_funds(session, codes, *, value_on: date | None = None, now: datetime | 
     month = month_of(value_on) if value_on is not None else None
     query = _lock_query(month is not None, postgres)
     params = {"codes": codes, "month": month} if month is not None else {"codes": codes}
+    if month is not None:
+        lock_month(session, month)  # before the statement that reads the month: its snapshot comes after
     rows = session.execute(query, params).all()
     if not rows and month is not None:
         ensure_period(session, month)

@@ -193,3 +193,44 @@ def test_a_month_cannot_be_closed_under_a_posting_in_flight(app, session, financ
     for thread in threads:
         thread.join()
     assert order == ["payment committed", "month closed"]
+
+
+def test_a_payment_that_comes_during_a_close_waits_for_it_and_is_refused(app, session, finance):
+    services.record_receipt(session, finance, YUTAI, 1_000_00, source="donation", payer_name="捐赠人",
+                            value_on=on(5, 1))
+    session.commit()
+    closing = threading.Event()
+    order = []
+
+    def close():
+        with app.app_context():
+            user = db.session.scalar(sa.select(User).where(User.username == "wang_kuaiji"))
+            services.close_period(db.session, user, "2026-05")
+            closing.set()
+            time.sleep(0.5)
+            order.append("month closed")
+            db.session.commit()
+            db.session.remove()
+
+    def payment():
+        closing.wait(10)
+        with app.app_context():
+            user = db.session.scalar(sa.select(User).where(User.username == "wang_kuaiji"))
+            try:
+                services.disburse(db.session, user, YUTAI, 100_00, payee=ZHANG, purpose="medical_aid",
+                                  value_on=on(5, 20))
+                db.session.commit()
+                order.append("payment committed")
+            except LedgerError as error:
+                db.session.rollback()
+                order.append(f"payment refused: {error.code}")
+            db.session.remove()
+
+    threads = [threading.Thread(target=close), threading.Thread(target=payment)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert order == ["month closed", "payment refused: period_closed"]
+    session.expire_all()
+    assert services.fund_balance(session, None, YUTAI).posted_fen == 1_000_00

@@ -140,3 +140,22 @@ def test_postgres_refuses_an_unbalanced_entry_at_commit(session, three_vouchers)
         session.commit()
     session.rollback()
     assert services.verify_journal(session).ok
+
+
+@pytest.mark.parametrize("statement, constraint", [
+    ("UPDATE funds SET level = 'province' WHERE code = '370827'", "ck_funds_fund_level"),
+    ("UPDATE accounts SET role = 'petty_cash' WHERE code = '1002.370827'", "ck_accounts_account_role"),
+    ("UPDATE accounts SET kind = 'equity' WHERE code = '1002.370827'", "ck_accounts_account_kind"),
+])
+def test_the_database_refuses_a_fund_level_or_account_kind_it_does_not_know(session, three_vouchers, statement,
+                                                                            constraint):
+    # A CHECK constraint on SQLite; on PostgreSQL a trigger that runs only when the column is written.
+    with pytest.raises(sa.exc.IntegrityError, match=constraint):
+        session.execute(sa.text(statement))
+    session.rollback()
+    # Writing a known value, and the postings' updates of the other columns, go through.
+    session.execute(sa.text("UPDATE funds SET level = 'county' WHERE code = '370827'"))
+    services.disburse(session, None, YUTAI, 1_00, payee=Payee("person", "张秀英", ZHANG_ID), purpose="medical_aid",
+                      value_on=on(1, 9))
+    session.commit()
+    assert services.verify_journal(session).ok
