@@ -66,7 +66,7 @@ def chain_content(chain_fund_code: str, chain_seq: int, voucher_no: str, fields_
 
         [1, chain fund code, chain seq, voucher no, <fields>, [[account code, side, amount], ...]]
 
-    `journal_post_entry` (migration 0004) builds exactly these bytes on PostgreSQL:
+    `journal_post_entry` (migrations 0004, 0005) builds exactly these bytes on PostgreSQL:
     its `to_json(text)` escapes a string as `json.dumps(ensure_ascii=False)` does
     (the same named escapes, other control characters as lowercase \\u00XX,
     everything else as is), and integers print alike."""

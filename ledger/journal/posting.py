@@ -24,7 +24,7 @@ transaction:
 
 Two implementations of steps 2-6, one behaviour:
 
-* PostgreSQL: the database function `journal_post_entry` (migration 0004) runs
+* PostgreSQL: the database function `journal_post_entry` (migrations 0004, 0005) runs
   them in ONE call. Python works out beforehand what needs no lock -- each fund's
   and account's change and the entry's own part of the hashed content
   (`chain.entry_fields_json`, the code `verify_journal` runs) -- and the server
@@ -398,7 +398,7 @@ def upsert_day_totals(session, rows) -> None:
 
 # --- PostgreSQL: the whole posting in one call -------------------------------------------------------
 
-#: `journal_post_entry` (migration 0004) does on the server what the SQLite path above does from
+#: `journal_post_entry` (migration 0005) does on the server what the SQLite path above does from
 #: Python -- lock, period check, expired holds, available check, voucher number, hash, writes -- in
 #: one round trip, so a fund's lock is held for one statement and the commit. What needs no lock is
 #: worked out here first: each fund's and account's change, and the entry's own part of the hashed

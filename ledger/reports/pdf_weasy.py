@@ -10,11 +10,15 @@ row, so callers refuse statements over `REPORT_STATEMENT_MAX_ROWS` rows.
 
 Reproducibility: document dates come from the report's generated-at time
 (dcterms meta tags) and the PDF identifier from the report id, so a closed
-period renders the same bytes every time.
+period renders the same bytes every time. The embedded font subset is written by
+fontTools, which stamps the font's `head.modified` with the current time unless
+SOURCE_DATE_EPOCH (reproducible-builds.org) is set: it is set here, once, to the
+epoch, so two renders a second apart carry the same font bytes.
 """
 from __future__ import annotations
 
 import logging
+import os
 from typing import Callable
 
 from flask import render_template
@@ -23,6 +27,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .document import ReportContext
 from .fonts import font_bytes
+
+os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # read by fontTools each time it writes a font
 
 ASSET_SCHEME = "ledger-asset:"
 ASSETS = {
