@@ -12,6 +12,10 @@ Invariants kept here and in the database:
   different funds never wait for each other.
 * `Fund.balance_posted_fen - Fund.pending_fen >= 0`: a fund never pays or
   commits more than it has (a CHECK constraint, on top of the service check).
+* Enum columns hold only their enum's values: CHECK constraints, except fund
+  level and account kind / role on PostgreSQL, where triggers refuse an unknown
+  value whenever the column is written (migration 0005: a CHECK would be
+  evaluated on every posting's update of those rows).
 
 This module imports no Flask: the journal runs over any SQLAlchemy session.
 """
