@@ -160,77 +160,63 @@ def test_holds_and_payments_race_without_overcommitting(app, session, finance):
     assert maintained_differences(session) == []
 
 
-def test_a_month_cannot_be_closed_under_a_posting_in_flight(app, session, finance):
-    services.record_receipt(session, finance, YUTAI, 1_000_00, source="donation", payer_name="捐赠人",
-                            value_on=on(5, 1))
-    session.commit()
-    posted = threading.Event()
+def first_holds_then_second(app, first, second):
+    """`first(session, user)` runs in one thread and keeps its transaction open half a second before
+    it commits; `second` starts in another thread once `first` has done its work, and commits or is
+    refused. Returns what happened, in the order it happened: "<name> committed" or
+    "<name> refused: <code>"."""
+    holding = threading.Event()
     order = []
 
-    def slow_payment():
+    def run(name, step, holds):
+        if not holds:
+            holding.wait(10)
         with app.app_context():
             user = db.session.scalar(sa.select(User).where(User.username == "wang_kuaiji"))
-            services.disburse(db.session, user, YUTAI, 100_00, payee=ZHANG, purpose="medical_aid",
-                              value_on=on(5, 20))
-            posted.set()
-            time.sleep(0.5)
-            order.append("payment committed")
-            db.session.commit()
+            try:
+                step(db.session, user)
+                if holds:
+                    holding.set()
+                    time.sleep(0.5)
+                    order.append(f"{name} committed")  # before commit: the other may go on at once
+                db.session.commit()
+                if not holds:
+                    order.append(f"{name} committed")
+            except LedgerError as error:
+                holding.set()
+                db.session.rollback()
+                order.append(f"{name} refused: {error.code}")
             db.session.remove()
 
-    def close():
-        posted.wait(10)
-        with app.app_context():
-            user = db.session.scalar(sa.select(User).where(User.username == "wang_kuaiji"))
-            services.close_period(db.session, user, "2026-05")
-            order.append("month closed")
-            db.session.commit()
-            db.session.remove()
-
-    threads = [threading.Thread(target=slow_payment), threading.Thread(target=close)]
+    threads = [threading.Thread(target=run, args=(*first, True)), threading.Thread(target=run, args=(*second, False))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert order == ["payment committed", "month closed"]
+    return order
+
+
+def _pay_in_may(session, user):
+    services.disburse(session, user, YUTAI, 100_00, payee=ZHANG, purpose="medical_aid", value_on=on(5, 20))
+
+
+def _close_may(session, user):
+    services.close_period(session, user, "2026-05")
+
+
+def test_a_month_cannot_be_closed_under_a_posting_in_flight(app, session, finance):
+    services.record_receipt(session, finance, YUTAI, 1_000_00, source="donation", payer_name="捐赠人",
+                            value_on=on(5, 1))
+    session.commit()
+    order = first_holds_then_second(app, ("payment", _pay_in_may), ("close", _close_may))
+    assert order == ["payment committed", "close committed"]
 
 
 def test_a_payment_that_comes_during_a_close_waits_for_it_and_is_refused(app, session, finance):
     services.record_receipt(session, finance, YUTAI, 1_000_00, source="donation", payer_name="捐赠人",
                             value_on=on(5, 1))
     session.commit()
-    closing = threading.Event()
-    order = []
-
-    def close():
-        with app.app_context():
-            user = db.session.scalar(sa.select(User).where(User.username == "wang_kuaiji"))
-            services.close_period(db.session, user, "2026-05")
-            closing.set()
-            time.sleep(0.5)
-            order.append("month closed")
-            db.session.commit()
-            db.session.remove()
-
-    def payment():
-        closing.wait(10)
-        with app.app_context():
-            user = db.session.scalar(sa.select(User).where(User.username == "wang_kuaiji"))
-            try:
-                services.disburse(db.session, user, YUTAI, 100_00, payee=ZHANG, purpose="medical_aid",
-                                  value_on=on(5, 20))
-                db.session.commit()
-                order.append("payment committed")
-            except LedgerError as error:
-                db.session.rollback()
-                order.append(f"payment refused: {error.code}")
-            db.session.remove()
-
-    threads = [threading.Thread(target=close), threading.Thread(target=payment)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert order == ["month closed", "payment refused: period_closed"]
+    order = first_holds_then_second(app, ("close", _close_may), ("payment", _pay_in_may))
+    assert order == ["close committed", "payment refused: period_closed"]
     session.expire_all()
     assert services.fund_balance(session, None, YUTAI).posted_fen == 1_000_00
