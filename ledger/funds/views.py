@@ -142,6 +142,28 @@ def _flash_recorded(body: dict, text) -> None:
     flash(text.format(voucher=body.get("voucher_no", "")) if body.get("voucher_no") else text, "success")
 
 
+def _submit(form, operation, done, fields: dict[str, str] | None = None):
+    """The money forms' one path. When `form` validates, record `operation(key)` once (`_run_once`)
+    and answer `done(body)` (a flash and a redirect); a refusal is put next to its field (`_refused`,
+    with `fields`). Returns (the answer, None) on success, else (None, the status to show the form
+    again with: 200 for a first view, 422 for invalid input, the refusal's status)."""
+    if not form.validate_on_submit():
+        return None, 422 if request.method == "POST" else 200
+    try:
+        body = _run_once(form, operation)
+    except LedgerError as error:
+        return None, _refused(form, error, fields)
+    return done(body), None
+
+
+def _recorded(text, endpoint: str, **values):
+    """`done` for a form that records a voucher: say its number, go to `url_for(endpoint, **values)`."""
+    def done(body):
+        _flash_recorded(body, text)
+        return redirect(url_for(endpoint, **values))
+    return done
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 def _flatten(nodes):
@@ -267,24 +289,17 @@ def receipt(code):
     user = _user()
     balance = services.fund_balance(db.session, user, code)
     form = ReceiptForm()
-    status = 200
-    if form.validate_on_submit():
-        def operation(key):
-            entry = services.record_receipt(
-                db.session, user, code, form.amount.fen, source=form.source.data,
-                payer_name=form.payer_name.data.strip(), value_on=form.value_on.data,
-                memo=(form.memo.data or "").strip(), idempotency_key=key)
-            return {"voucher_no": entry.voucher_no}
-        try:
-            body = _run_once(form, operation)
-        except LedgerError as error:
-            status = _refused(form, error, {"payer_name": "payer_name"})
-        else:
-            _flash_recorded(body, _("Receipt recorded: voucher {voucher}."))
-            return redirect(url_for("funds.fund", code=code))
-    elif request.method == "POST":
-        status = 422
-    return render_template("funds/receipt.html", form=form, balance=balance), status
+
+    def operation(key):
+        entry = services.record_receipt(
+            db.session, user, code, form.amount.fen, source=form.source.data,
+            payer_name=form.payer_name.data.strip(), value_on=form.value_on.data,
+            memo=(form.memo.data or "").strip(), idempotency_key=key)
+        return {"voucher_no": entry.voucher_no}
+    answer, status = _submit(form, operation, _recorded(_("Receipt recorded: voucher {voucher}."),
+                                                        "funds.fund", code=code),
+                             {"payer_name": "payer_name"})
+    return answer or (render_template("funds/receipt.html", form=form, balance=balance), status)
 
 
 @funds_bp.route("/allocation", methods=["GET", "POST"])
@@ -299,23 +314,24 @@ def allocation():
     if request.method == "GET":
         form.from_fund.data = request.args.get("from", "")
         form.to_fund.data = request.args.get("to", "")
-    status = 200
-    if form.validate_on_submit():
-        def operation(key):
-            entry = services.allocate(db.session, user, form.from_fund.data, form.to_fund.data, form.amount.fen,
-                                      value_on=form.value_on.data, memo=(form.memo.data or "").strip(),
-                                      idempotency_key=key)
-            return {"voucher_no": entry.voucher_no}
-        try:
-            body = _run_once(form, operation)
-        except LedgerError as error:
-            status = _refused(form, error, {"from_code": "from_fund", "to_code": "to_fund"})
-        else:
-            _flash_recorded(body, _("Allocation recorded: voucher {voucher}."))
-            return redirect(url_for("funds.fund", code=form.from_fund.data))
-    elif request.method == "POST":
-        status = 422
-    return render_template("funds/allocation.html", form=form), status
+
+    def operation(key):
+        entry = services.allocate(db.session, user, form.from_fund.data, form.to_fund.data, form.amount.fen,
+                                  value_on=form.value_on.data, memo=(form.memo.data or "").strip(),
+                                  idempotency_key=key)
+        return {"voucher_no": entry.voucher_no}
+    answer, status = _submit(form, operation, _recorded(_("Allocation recorded: voucher {voucher}."),
+                                                        "funds.fund", code=form.from_fund.data),
+                             {"from_code": "from_fund", "to_code": "to_fund"})
+    return answer or (render_template("funds/allocation.html", form=form), status)
+
+
+def _payee(form):
+    """The payee the form names, or None when it names none (a hold may have no payee yet)."""
+    if not form.payee_kind.data:
+        return None
+    return services.Payee(kind=form.payee_kind.data, name=form.payee_name.data.strip(),
+                          id_number=form.payee_id_number.data or None)
 
 
 @funds_bp.route("/<code>/disbursement", methods=["GET", "POST"])
@@ -325,27 +341,16 @@ def disbursement(code):
     user = _user()
     balance = services.fund_balance(db.session, user, code)
     form = DisbursementForm()
-    status = 200
-    if form.validate_on_submit():
-        payee = services.Payee(kind=form.payee_kind.data, name=form.payee_name.data.strip(),
-                               id_number=form.payee_id_number.data or None)
 
-        def operation(key):
-            entry = services.disburse(db.session, user, code, form.amount.fen, payee=payee,
-                                      purpose=form.purpose.data, value_on=form.value_on.data,
-                                      memo=(form.memo.data or "").strip(), idempotency_key=key)
-            return {"voucher_no": entry.voucher_no}
-        try:
-            body = _run_once(form, operation)
-        except LedgerError as error:
-            status = _refused(form, error, {"id_number": "payee_id_number", "payee": "payee_id_number",
-                                            "name": "payee_name"})
-        else:
-            _flash_recorded(body, _("Disbursement recorded: voucher {voucher}."))
-            return redirect(url_for("funds.fund", code=code))
-    elif request.method == "POST":
-        status = 422
-    return render_template("funds/disbursement.html", form=form, balance=balance), status
+    def operation(key):
+        entry = services.disburse(db.session, user, code, form.amount.fen, payee=_payee(form),
+                                  purpose=form.purpose.data, value_on=form.value_on.data,
+                                  memo=(form.memo.data or "").strip(), idempotency_key=key)
+        return {"voucher_no": entry.voucher_no}
+    answer, status = _submit(form, operation, _recorded(_("Disbursement recorded: voucher {voucher}."),
+                                                        "funds.fund", code=code),
+                             {"id_number": "payee_id_number", "payee": "payee_id_number", "name": "payee_name"})
+    return answer or (render_template("funds/disbursement.html", form=form, balance=balance), status)
 
 
 @funds_bp.route("/<code>/hold", methods=["GET", "POST"])
@@ -355,29 +360,19 @@ def hold(code):
     user = _user()
     balance = services.fund_balance(db.session, user, code)
     form = HoldForm()
-    status = 200
-    if form.validate_on_submit():
-        payee = None
-        if form.payee_kind.data:
-            payee = services.Payee(kind=form.payee_kind.data, name=form.payee_name.data.strip(),
-                                   id_number=form.payee_id_number.data or None)
 
-        def operation(key):
-            placed = services.place_hold(
-                db.session, user, code, form.amount.fen, expires_at=utcnow() + timedelta(hours=form.expires_in_hours.data),
-                purpose=form.purpose.data, payee=payee, memo=(form.memo.data or "").strip(),
-                reference=(form.reference.data or "").strip() or None, idempotency_key=key)
-            return {"hold_id": placed.id}
-        try:
-            body = _run_once(form, operation)
-        except LedgerError as error:
-            status = _refused(form, error, {"id_number": "payee_id_number", "expires_at": "expires_in_hours"})
-        else:
-            flash(_("Hold no. %(number)s placed.", number=body["hold_id"]), "success")
-            return redirect(url_for("funds.fund", code=code))
-    elif request.method == "POST":
-        status = 422
-    return render_template("funds/hold.html", form=form, balance=balance), status
+    def operation(key):
+        placed = services.place_hold(
+            db.session, user, code, form.amount.fen, expires_at=utcnow() + timedelta(hours=form.expires_in_hours.data),
+            purpose=form.purpose.data, payee=_payee(form), memo=(form.memo.data or "").strip(),
+            reference=(form.reference.data or "").strip() or None, idempotency_key=key)
+        return {"hold_id": placed.id}
+
+    def done(body):
+        flash(_("Hold no. %(number)s placed.", number=body["hold_id"]), "success")
+        return redirect(url_for("funds.fund", code=code))
+    answer, status = _submit(form, operation, done, {"id_number": "payee_id_number", "expires_at": "expires_in_hours"})
+    return answer or (render_template("funds/hold.html", form=form, balance=balance), status)
 
 
 def _hold_or_404(hold_id: int) -> Hold:
@@ -393,24 +388,15 @@ def _hold_or_404(hold_id: int) -> Hold:
 @require_roles(Role.finance)
 def post_hold(hold_id):
     held = _hold_or_404(hold_id)
-    fund_code = held.fund.code
     form = HoldPostForm()
-    status = 200
-    if form.validate_on_submit():
-        def operation(key):
-            entry = services.post_hold(db.session, _user(), hold_id, form.amount.fen, value_on=form.value_on.data,
-                                       memo=(form.memo.data or "").strip(), idempotency_key=key)
-            return {"voucher_no": entry.voucher_no}
-        try:
-            body = _run_once(form, operation)
-        except LedgerError as error:
-            status = _refused(form, error)
-        else:
-            _flash_recorded(body, _("Hold paid: voucher {voucher}."))
-            return redirect(url_for("funds.fund", code=fund_code))
-    elif request.method == "POST":
-        status = 422
-    return render_template("funds/hold_post.html", form=form, hold=hold_data(held)), status
+
+    def operation(key):
+        entry = services.post_hold(db.session, _user(), hold_id, form.amount.fen, value_on=form.value_on.data,
+                                   memo=(form.memo.data or "").strip(), idempotency_key=key)
+        return {"voucher_no": entry.voucher_no}
+    answer, status = _submit(form, operation, _recorded(_("Hold paid: voucher {voucher}."),
+                                                        "funds.fund", code=held.fund.code))
+    return answer or (render_template("funds/hold_post.html", form=form, hold=hold_data(held)), status)
 
 
 @funds_bp.route("/holds/<int:hold_id>/void", methods=["GET", "POST"])
@@ -420,44 +406,36 @@ def void_hold(hold_id):
     held = _hold_or_404(hold_id)
     fund_code = held.fund.code
     form = HoldVoidForm()
-    status = 200
-    if form.validate_on_submit():
-        def operation(key):
-            voided = services.void_hold(db.session, _user(), hold_id, reason=form.reason.data.strip())
-            return {"hold_id": voided.id}
-        try:
-            _run_once(form, operation)
-        except LedgerError as error:
-            status = _refused(form, error)
-        else:
-            flash(_("Hold no. %(number)s released.", number=hold_id), "success")
-            return redirect(url_for("funds.fund", code=fund_code))
-    elif request.method == "POST":
-        status = 422
-    return render_template("funds/hold_void.html", form=form, hold=hold_data(held)), status
+
+    def operation(key):
+        voided = services.void_hold(db.session, _user(), hold_id, reason=form.reason.data.strip())
+        return {"hold_id": voided.id}
+
+    def done(body):
+        flash(_("Hold no. %(number)s released.", number=hold_id), "success")
+        return redirect(url_for("funds.fund", code=fund_code))
+    answer, status = _submit(form, operation, done)
+    return answer or (render_template("funds/hold_void.html", form=form, hold=hold_data(held)), status)
 
 
 @funds_bp.post("/entries/<voucher_no>/reverse")
 @login_required
 @require_roles(Role.finance)
 def reverse(voucher_no):
-    original = visible_entry(db.session, _user(), voucher_no)
+    visible_entry(db.session, _user(), voucher_no)  # NotFound outside the user's scope, before the form
     form = ReversalForm()
-    status = 422
-    if form.validate_on_submit():
-        def operation(key):
-            entry = services.reverse_entry(db.session, _user(), voucher_no, reason=form.reason.data.strip(),
-                                           value_on=form.value_on.data, idempotency_key=key)
-            return {"voucher_no": entry.voucher_no}
-        try:
-            body = _run_once(form, operation)
-        except LedgerError as error:
-            status = _refused(form, error)
-            original = visible_entry(db.session, _user(), voucher_no)
-        else:
-            _flash_recorded(body, _("Reversal recorded: voucher {voucher}."))
-            return redirect(url_for("funds.entry", voucher_no=body["voucher_no"]))
-    return render_template("funds/entry.html", entry=entry_data(original), form=form), status
+
+    def operation(key):
+        entry = services.reverse_entry(db.session, _user(), voucher_no, reason=form.reason.data.strip(),
+                                       value_on=form.value_on.data, idempotency_key=key)
+        return {"voucher_no": entry.voucher_no}
+
+    def done(body):
+        _flash_recorded(body, _("Reversal recorded: voucher {voucher}."))
+        return redirect(url_for("funds.entry", voucher_no=body["voucher_no"]))
+    answer, status = _submit(form, operation, done)
+    original = visible_entry(db.session, _user(), voucher_no)  # read again: a refusal rolled back
+    return answer or (render_template("funds/entry.html", entry=entry_data(original), form=form), status)
 
 
 @funds_bp.post("/periods/close")
