@@ -4,6 +4,7 @@
 directly so that it can run over any SQLAlchemy session (CLI, tests, benchmarks).
 """
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so that migrations are the same on SQLite and PostgreSQL.
@@ -27,3 +28,15 @@ def enum_column(enum_cls, name: str, **kwargs):
                 values_callable=lambda e: [m.value for m in e], validate_strings=True),
         **kwargs,
     )
+
+
+def dialect_insert(session, table):
+    """`INSERT` for the session's database with its ON CONFLICT clauses (PostgreSQL or SQLite):
+    the two dialects spell upserts the same way in SQLAlchemy but through their own constructs."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def is_postgres(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -22,9 +22,25 @@ import hashlib
 
 import sqlalchemy as sa
 
+from .db_base import Base, dialect_insert
 from .errors import Conflict, IdempotencyConflict
-from .journal.models import IdempotencyRecord
 from .journal.retry import run_in_savepoint
+from .timeutil import utcnow
+
+
+class IdempotencyRecord(Base):
+    """The first result of a money-moving request, keyed by (user, Idempotency-Key)."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),)
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False)
+    key = sa.Column(sa.String(200), nullable=False)
+    request_hash = sa.Column(sa.String(64), nullable=False, comment="SHA-256 of method, path and body")
+    response_status = sa.Column(sa.Integer)
+    response_body = sa.Column(sa.JSON)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
 
 records = IdempotencyRecord.__table__
 
@@ -43,13 +59,7 @@ def request_fingerprint(method: str, path: str, body_bytes: bytes | str | None) 
 
 
 def _insert_claim(session, user_id: int, key: str, request_hash: str):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    from .timeutil import utcnow
-
-    statement = (insert(records).values(user_id=user_id, key=key, request_hash=request_hash, created_at=utcnow())
+    statement = (dialect_insert(session, records).values(user_id=user_id, key=key, request_hash=request_hash, created_at=utcnow())
                  .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(records.c.id))
     return session.execute(statement).scalar_one_or_none()
 

@@ -1,13 +1,15 @@
 """Import every model module so that the metadata (and Alembic) knows all tables."""
-from .auth.models import ApiToken, AuditEvent, Organisation, Region, Role, User  # noqa: F401
+from .audit import AuditEvent  # noqa: F401
+from .auth.models import ApiToken, Organisation, Region, Role, User  # noqa: F401
+from .idempotency import IdempotencyRecord  # noqa: F401
 from .journal.models import (  # noqa: F401
     Account,
     AccountDayTotal,
     Fund,
     Hold,
-    IdempotencyRecord,
     JournalEntry,
     Period,
+    PeriodState,
     Posting,
 )
 from .reports.models import ReportRun  # noqa: F401,E402

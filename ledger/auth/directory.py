@@ -1,11 +1,12 @@
 """Who is who: organisations and their people, as each user may see them.
 
-Scoping lives here, in the queries, so that the web pages, the API and the CLI
+The rules are `ledger.auth.access`'s (`organisation_scope`); they are applied here,
+in the queries, so that the web pages, the API and the CLI
 show the same thing:
 
 - charity and vendor users see only their own organisation;
 - a user confined to a county (a county bureau's reviewer or staff) sees the
-  organisations working in that county;
+  organisations of that county and of its villages and communities;
 - admins, auditors and city-wide staff see every organisation.
 
 An organisation outside a user's sight answers NotFound, exactly like one that
@@ -19,9 +20,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..errors import Forbidden, NotFound
-from .models import Organisation, OrganisationKind, Region, Role, User
-from .permissions import confined_county_id
+from ..errors import NotFound
+from .models import Organisation, OrganisationKind, Region, User
+from .access import as_actor, organisation_scope, require
 
 #: Order in which organisation kinds are listed: the bureaus first, then the partners.
 KIND_ORDER = {OrganisationKind.city_bureau: 0, OrganisationKind.county_bureau: 1,
@@ -29,13 +30,7 @@ KIND_ORDER = {OrganisationKind.city_bureau: 0, OrganisationKind.county_bureau: 1
 
 
 def _visible_organisations_query(user: User) -> sa.Select:
-    query = sa.select(Organisation)
-    if Role(user.role) in (Role.charity, Role.vendor):
-        return query.where(Organisation.id == user.organisation_id)
-    county_id = confined_county_id(user)
-    if county_id is not None:
-        return query.where(Organisation.region_id == county_id)
-    return query
+    return sa.select(Organisation).where(organisation_scope(require(user, "directory.read")))
 
 
 def visible_organisations(session: Session, user: User) -> list[Organisation]:
@@ -54,7 +49,8 @@ def get_organisation(session: Session, user: User, code: str) -> Organisation:
 
 def members_visible_to(session: Session, user: User, organisation: Organisation) -> list[User]:
     """The people of `organisation`: shown to its own members and to admins, to nobody else."""
-    if Role(user.role) != Role.admin and user.organisation_id != organisation.id:
+    actor = as_actor(user)
+    if not actor.may("directory.admin") and actor.organisation_id != organisation.id:
         return []
     return session.scalars(
         sa.select(User).where(User.organisation_id == organisation.id).order_by(User.username)).all()
@@ -72,8 +68,7 @@ class Directory:
 
 def admin_directory(session: Session, user: User) -> Directory:
     """The whole directory, for administrators only."""
-    if Role(user.role) != Role.admin:
-        raise Forbidden()
+    require(user, "directory.admin")
     users = session.scalars(sa.select(User).order_by(User.organisation_id, User.username)).all()
     counts = dict(session.execute(
         sa.select(User.organisation_id, sa.func.count(User.id)).group_by(User.organisation_id)).all())

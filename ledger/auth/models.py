@@ -12,6 +12,7 @@ from flask_login import UserMixin
 
 from sqlalchemy.orm import relationship
 
+from ..audit import AuditEvent  # noqa: F401  (the audit log lives below the features)
 from ..db_base import Base, enum_column
 from ..timeutil import as_utc, utcnow
 
@@ -122,15 +123,3 @@ class ApiToken(Base):
     user = relationship(User, backref="tokens")
 
 
-class AuditEvent(Base):
-    """Sensitive actions (period reopen, user changes, token issue/revoke, report downloads)."""
-
-    __tablename__ = "audit_events"
-    id = sa.Column(sa.Integer, primary_key=True)
-    occurred_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id"), index=True)
-    action = sa.Column(sa.String(60), nullable=False)
-    target = sa.Column(sa.String(200), nullable=False, default="")
-    detail = sa.Column(sa.JSON, nullable=False, default=dict)
-
-    user = relationship(User)

@@ -1,8 +1,9 @@
 """Who is acting, and what their role and organisation let them see.
 
-`current_actor()` is the logged-in web user or the API token's user. Scoping
-is enforced in the services' queries (see `confined_county_id`), not only in
-templates; a record outside a user's scope answers 404, like one that does not exist.
+`current_actor()` is the logged-in web user or the API token's user;
+`require_roles` lets a handler refuse early, for a nicer page. The rules
+themselves -- which role may do what, which records each user sees -- live in
+`ledger.auth.access` and are checked by every service, whatever its caller.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import g
 from flask_login import current_user
 
 from ..errors import Forbidden, Unauthorized
-from .models import OrganisationKind, RegionLevel, Role, User
+from .models import Role, User
 
 
 def current_actor() -> User | None:
@@ -42,24 +43,3 @@ def require_roles(*roles: Role | str):
         return wrapper
 
     return decorator
-
-
-def county_region_id(user: User) -> int | None:
-    """The county a user is confined to, or None when the user acts city-wide."""
-    organisation = user.organisation
-    region = organisation.region
-    if region.level == RegionLevel.city or organisation.kind == OrganisationKind.city_bureau:
-        return None
-    return region.id if region.level == RegionLevel.county else region.parent_id
-
-
-def confined_county_id(user: User) -> int | None:
-    """The county whose records this user is limited to, or None for city-wide sight.
-
-    Admins and auditors see everything; everyone else sees the county of their
-    organisation (a city bureau's staff: the whole city). Charity and vendor users
-    are further limited to their own organisation's records by the feature services.
-    """
-    if Role(user.role) in (Role.admin, Role.auditor):
-        return None
-    return county_region_id(user)

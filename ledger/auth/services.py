@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import audit
 from ..errors import AccountLocked, Conflict, NotFound, ValidationError
 from ..timeutil import as_utc, utcnow
 from .models import ApiToken, AuditEvent, Organisation, Role, User
@@ -38,9 +39,8 @@ def check_password_strength(password: str) -> None:
 
 
 def record_event(session: Session, user: User | None, action: str, target: str = "", **detail) -> AuditEvent:
-    event = AuditEvent(user_id=user.id if user else None, action=action, target=target, detail=detail)
-    session.add(event)
-    return event
+    """Log a sensitive action of `user` (see `ledger.audit`)."""
+    return audit.record_event(session, user.id if user else None, action, target, **detail)
 
 
 def create_user(session: Session, username: str, role: str, org_code: str, password: str,

@@ -334,7 +334,7 @@ def trial_balance():
     """
     query = parse_query(AsOfQuery())
     user = current_actor()
-    rows = services.trial_balance(db.session, as_of=query["as_of"])
+    rows = services.trial_balance(db.session, current_actor(), as_of=query["as_of"])
     visible = visible_fund_codes(db.session, user)
     rows = [row for row in rows if row.fund_code in visible]
     return jsonify(TrialBalanceOut().dump(trial_balance_data(rows, query["as_of"])))
@@ -355,7 +355,7 @@ def journal_verify():
             application/json:
               schema: JournalVerifyOut
     """
-    return jsonify(JournalVerifyOut().dump(verify_data(services.verify_journal(db.session))))
+    return jsonify(JournalVerifyOut().dump(verify_data(services.verify_journal(db.session, current_actor()))))
 
 
 @api_bp.get("/periods")
@@ -373,7 +373,7 @@ def periods():
             application/json:
               schema: PeriodListOut
     """
-    return jsonify(PeriodListOut().dump({"items": [period_data(p) for p in services.list_periods(db.session)]}))
+    return jsonify(PeriodListOut().dump({"items": [period_data(p) for p in services.list_periods(db.session, current_actor())]}))
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -5,10 +5,13 @@ pages and the reports). Every function takes the SQLAlchemy session and the acti
 user (`ledger.auth.models.User`, or None for system jobs such as seed-demo) and
 flushes; the caller commits once (one transaction per business operation).
 
-Scoping: `user` limits what is visible. Finance, admin and auditors (and city
-reviewers) see every fund; a county reviewer sees its county and that county's
-villages; charity / vendor users see none. A fund outside scope raises NotFound.
-Role checks for *writes* (finance only) are done by the API / web handlers.
+Access is checked here, at the door of every function (`ledger.auth.access`):
+`user` is a User or an Actor (None: the system). Reads need `funds.read`, money
+movements `funds.write` (finance), closing a month `periods.close`, reopening
+`periods.reopen` (admin); a role without the permission gets Forbidden. What is
+visible is the actor's fund scope: city-wide people see every fund, a county's
+people that county and its villages, charity / vendor users none. A fund outside
+scope raises NotFound, exactly like one that does not exist.
 
 Amounts are integer fen. Dates are `datetime.date` (local business dates).
 
@@ -30,8 +33,19 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..auth.access import Actor, fund_scope, require, sees_region
+from ..auth.models import Region
 from ..errors import Conflict, NotFound, ValidationError
 from ..identity import IdentityNumberError, validate_credit_code, validate_resident_id
+from ..journal import holds, periods
+from ..journal.balances import account_totals, fund_posted_balances
+from ..journal.chain import VerifyResult
+from ..journal.chain import verify_journal as verify_chains
+from ..journal.errors import AlreadyReversed
+from ..journal.holds import expired_pending_by_fund, release_expired_holds
+from ..journal.models import (Account, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry, Posting,
+                              Side)
+from ..journal.posting import EntryDraft, Line, lock_funds, post_entry
 from ..timeutil import local_today
 
 
@@ -90,19 +104,6 @@ class TrialBalanceRow:
 
 
 @dataclass
-class VerifyResult:
-    ok: bool
-    entry_count: int
-    chain_count: int
-    heads: dict[str, str]  # fund code -> head digest
-    digest: str  # one digest over all chain heads (sorted by fund code)
-    problem: str | None = None  # e.g. "entry JZ-2026-370827-000012 was changed"
-    voucher_no: str | None = None
-    fund_code: str | None = None
-    chain_seq: int | None = None
-
-
-@dataclass
 class Page:
     items: list
     page: int
@@ -112,145 +113,33 @@ class Page:
 
 # --- scope -------------------------------------------------------------------------------------------
 
-def _scope_condition(user):
-    """A SQL condition on Fund for what `user` may see (None: everything)."""
-    from ..auth.models import Region, Role
-    from ..auth.permissions import confined_county_id
-
-    if user is None:
-        return sa.true()
-    if Role(user.role) in (Role.charity, Role.vendor):
-        return sa.false()
-    county_id = confined_county_id(user)
-    if county_id is None:
-        return sa.true()
-    from ..journal.models import Fund
-
-    return sa.or_(Fund.region_id == county_id,
-                  Fund.region_id.in_(sa.select(Region.id).where(Region.parent_id == county_id)))
-
-
-_VISIBILITY_QUERIES = []
-
-
-def _visibility_queries():
-    """(funds only, funds with the acting user's role / organisation / region), built once."""
-    if not _VISIBILITY_QUERIES:
-        from ..auth.models import Organisation, Region, User
-        from ..journal.models import Fund
-
-        # Plain tables, not ORM entities: this runs on every money movement.
-        funds, users, organisations = Fund.__table__, User.__table__, Organisation.__table__
-        fund_region, user_region = Region.__table__.alias("fund_region"), Region.__table__.alias("user_region")
-        base = (sa.select(funds.c.code, funds.c.name, funds.c.region_id, fund_region.c.parent_id)
-                .select_from(funds.join(fund_region, fund_region.c.id == funds.c.region_id))
-                .where(funds.c.code.in_(sa.bindparam("codes", expanding=True))))
-        with_user = (base.add_columns(users.c.role, organisations.c.kind, user_region.c.level, user_region.c.id,
-                                      user_region.c.parent_id)
-                     .join(users, users.c.id == sa.bindparam("user_id"))
-                     .join(organisations, organisations.c.id == users.c.organisation_id)
-                     .join(user_region, user_region.c.id == organisations.c.region_id))
-        _VISIBILITY_QUERIES.extend([base, with_user])
-    return _VISIBILITY_QUERIES
-
-
-#: The same query as `_visibility_queries()[1]`, for PostgreSQL's driver directly (prepared once per
-#: connection): it runs before every money movement, where the SQL-expression layer's own work per
-#: call costs more than the query. One fund is looked up by equality, so that the statement's
-#: cached plan is the index lookup.
-_VISIBLE_FUNDS_POSTGRES = (
-    "SELECT funds.code, funds.name, funds.region_id, fund_region.parent_id, users.role, organisations.kind, "
-    "user_region.level, user_region.id, user_region.parent_id "
-    "FROM funds JOIN regions AS fund_region ON fund_region.id = funds.region_id "
-    "JOIN users ON users.id = %s "
-    "JOIN organisations ON organisations.id = users.organisation_id "
-    "JOIN regions AS user_region ON user_region.id = organisations.region_id "
-    "WHERE funds.code {}")
-_VISIBLE_FUND_POSTGRES = _VISIBLE_FUNDS_POSTGRES.format("= %s::text")
-_VISIBLE_FUNDS_POSTGRES = _VISIBLE_FUNDS_POSTGRES.format("= ANY (%s::text::text[])")
-
-
-def _visible_funds(session, user, codes) -> dict[str, str]:
-    """fund code -> name for each of `codes` that exists and that `user` may see; NotFound otherwise.
-
-    The write path's check, in one round trip: the user's role, organisation and
-    region are read with the funds (no ORM refresh of an expired user), and the
-    rule is `ledger.auth.permissions.confined_county_id`: admins, auditors and
-    city-wide organisations see every fund, others their county and its villages,
-    charity and vendor users none.
-    """
-    from ..auth.models import OrganisationKind, RegionLevel, Role
-    from ..journal.posting import driver_fetch, pg_text_array
-
+def _visible_funds(session, actor: Actor, codes) -> dict[str, str]:
+    """fund code -> name for each of `codes` that exists and that `actor` may see; NotFound otherwise
+    (for the first one that is missing or out of sight). One query: the funds with their regions."""
     codes = list(dict.fromkeys(codes))
-    if user is None:
-        rows = session.execute(_visibility_queries()[0], {"codes": codes})
-    elif session.get_bind().dialect.name == "postgresql":
-        if len(codes) == 1:
-            rows = driver_fetch(session, _VISIBLE_FUND_POSTGRES, (_user_id(user), codes[0]))
-        else:
-            rows = driver_fetch(session, _VISIBLE_FUNDS_POSTGRES, (_user_id(user), pg_text_array(codes)))
-    else:
-        rows = session.execute(_visibility_queries()[1], {"codes": codes, "user_id": sa.inspect(user).identity[0]})
+    rows = session.execute(_VISIBLE_FUNDS, {"codes": codes}).all()
     visible = {}
-    for row in rows:  # code, name, region, region's parent[, role, organisation kind, its region's level, id, parent]
-        if user is not None:
-            role, org_kind, level = Role(row[4]), OrganisationKind(row[5]), RegionLevel(row[6])
-            if role in (Role.charity, Role.vendor):
-                continue
-            if role not in (Role.admin, Role.auditor) and level != RegionLevel.city \
-                    and org_kind != OrganisationKind.city_bureau:
-                county = row[7] if level == RegionLevel.county else row[8]
-                if county not in (row[2], row[3]):
-                    continue
-        visible[row[0]] = row[1]
+    for code, name, region_id, parent_id in rows:
+        if actor.is_partner or not sees_region(actor, region_id, parent_id):
+            continue
+        visible[code] = name
     for code in codes:
         if code not in visible:
             raise NotFound(f"no fund {code}")
     return visible
 
 
-#: `_visible_funds`'s rule for one fund as a SQL condition (parameters: user id, fund code), for
-#: PostgreSQL, where it is checked inside the posting's own statement (`posting.PostingGuard`):
-#: a money movement then costs no separate round trip for its scope check. A user sees nothing as
-#: charity or vendor; everything as admin or auditor, or in a city-level or city-bureau
-#: organisation; otherwise the funds of their county (their region, or its parent) and its villages.
-#: No row (an unknown fund) is not true either.
-_SCOPE_GUARD_POSTGRES = (
-    "SELECT users.role NOT IN ('charity', 'vendor') AND ("
-    "users.role IN ('admin', 'auditor') OR user_region.level = 'city' OR organisations.kind = 'city_bureau' "
-    "OR (CASE WHEN user_region.level = 'county' THEN user_region.id ELSE user_region.parent_id END) "
-    "IS NOT DISTINCT FROM funds.region_id "
-    "OR (CASE WHEN user_region.level = 'county' THEN user_region.id ELSE user_region.parent_id END) "
-    "IS NOT DISTINCT FROM fund_region.parent_id) "
-    "FROM users JOIN organisations ON organisations.id = users.organisation_id "
-    "JOIN regions AS user_region ON user_region.id = organisations.region_id "
-    "CROSS JOIN funds JOIN regions AS fund_region ON fund_region.id = funds.region_id "
-    "WHERE users.id = %s AND funds.code = %s")
+_fund_region = Region.__table__.alias("fund_region")
+_VISIBLE_FUNDS = (sa.select(Fund.__table__.c.code, Fund.__table__.c.name, Fund.__table__.c.region_id,
+                            _fund_region.c.parent_id)
+                  .select_from(Fund.__table__.join(_fund_region, _fund_region.c.id == Fund.__table__.c.region_id))
+                  .where(Fund.__table__.c.code.in_(sa.bindparam("codes", expanding=True))))
 
 
-def _post_in_scope(session, user, fund_code: str, make_draft):
-    """Post the entry `make_draft()` builds, on a fund that `user` must see (NotFound otherwise,
-    before anything else is checked, as `_visible_funds` does)."""
-    from ..journal.posting import PostingGuard, post_entry
-
-    if user is None or session.get_bind().dialect.name != "postgresql":
-        _visible_funds(session, user, [fund_code])
-        return post_entry(session, make_draft())
-    try:
-        draft = make_draft()
-    except ValidationError:
-        _visible_funds(session, user, [fund_code])  # an unseen fund is not found before a bad field
-        raise
-    return post_entry(session, draft, guard=PostingGuard(
-        _SCOPE_GUARD_POSTGRES, (_user_id(user), fund_code), NotFound(f"no fund {fund_code}")))
-
-
-def get_fund(session, user, code: str):
+def get_fund(session, user, code: str) -> Fund:
     """The Fund with `code`, or NotFound when it does not exist or is outside the user's scope."""
-    from ..journal.models import Fund
-
-    fund = session.scalar(sa.select(Fund).where(Fund.code == code, _scope_condition(user)))
+    actor = require(user, "funds.read")
+    fund = session.scalar(sa.select(Fund).where(Fund.code == code, fund_scope(actor)))
     if fund is None:
         raise NotFound(f"no fund {code}")
     return fund
@@ -261,12 +150,10 @@ def get_fund(session, user, code: str):
 def fund_tree(session, user, as_of: date | None = None) -> list[FundBalance]:
     """The visible funds as a tree (roots first) with posted / pending / available and roll-ups.
     With `as_of`, posted balances are as of the end of that day (pending is the current figure)."""
-    from ..journal.balances import fund_posted_balances
-    from ..journal.holds import expired_pending_by_fund
-    from ..journal.models import Fund
+    actor = require(user, "funds.read")
 
     rows = session.execute(sa.select(Fund.id, Fund.code, Fund.name, Fund.level, Fund.parent_id, Fund.pending_fen)
-                           .where(_scope_condition(user)).order_by(Fund.code)).all()
+                           .where(fund_scope(actor)).order_by(Fund.code)).all()
     if not rows:
         return []
     posted = fund_posted_balances(session, as_of)
@@ -316,7 +203,6 @@ def fund_balance(session, user, code: str, as_of: date | None = None) -> FundBal
 
 def fund_entries(session, user, code: str, page: int = 1, per_page: int = 50) -> Page:
     """Entries touching the fund, newest first (items are JournalEntry with postings loaded)."""
-    from ..journal.models import Account, JournalEntry, Posting
 
     fund = get_fund(session, user, code)
     page = max(1, int(page))
@@ -335,8 +221,6 @@ def fund_entries(session, user, code: str, page: int = 1, per_page: int = 50) ->
 
 def fund_holds(session, user, code: str, state: str | None = None) -> list:
     """The fund's holds, newest first; expired ones are released first (so their state reads `expired`)."""
-    from ..journal.holds import release_expired_holds
-    from ..journal.models import Hold, HoldState
 
     fund = get_fund(session, user, code)
     release_expired_holds(session, [fund.code])
@@ -408,31 +292,25 @@ def _value_on(value_on) -> date:
     return value_on
 
 
-def _user_id(user):
-    """The user's id without refreshing an expired user object (one query saved per operation)."""
-    return sa.inspect(user).identity[0] if user is not None else None
-
-
 # --- money movements ---------------------------------------------------------------------------------
 
 def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: str, payer_name: str,
                    value_on: date, memo: str = "", idempotency_key: str | None = None):
     """Money in: Dr cash / Cr donation or grant income. Returns the JournalEntry."""
-    from ..journal.models import AccountRole, EntryKind, Side
-    from ..journal.posting import EntryDraft, Line
-
+    actor = require(user, "funds.write")
+    _visible_funds(session, actor, [fund_code])
     _amount(amount_fen)
     if source not in RECEIPT_SOURCES:
         raise ValidationError(fields={"source": [f"must be one of {', '.join(RECEIPT_SOURCES)}"]})
     if not (payer_name or "").strip():
         raise ValidationError(fields={"payer_name": ["say who paid the money in"]})
     income = AccountRole.donation_income if source == "donation" else AccountRole.grant_income
-    return _post_in_scope(session, user, fund_code, lambda: EntryDraft(
+    return post_entry(session, EntryDraft(
         kind=EntryKind.receipt, value_on=_value_on(value_on), chain_fund_code=fund_code,
         lines=[Line(fund_code, AccountRole.cash, Side.debit, amount_fen),
                Line(fund_code, income, Side.credit, amount_fen)],
         memo=memo or "", purpose=source, counterparty_kind="donor" if source == "donation" else "government",
-        counterparty_name=payer_name.strip(), created_by_id=_user_id(user), idempotency_key=idempotency_key))
+        counterparty_name=payer_name.strip(), created_by_id=actor.user_id, idempotency_key=idempotency_key))
 
 
 def allocate(session, user, from_code: str, to_code: str, amount_fen: int, *, value_on: date,
@@ -441,13 +319,11 @@ def allocate(session, user, from_code: str, to_code: str, amount_fen: int, *, va
     cannot afford it from its available balance. Returns the JournalEntry.
 
     Chained and numbered in the source fund (the money leaves it)."""
-    from ..journal.models import AccountRole, EntryKind, Side
-    from ..journal.posting import EntryDraft, Line, post_entry
-
+    actor = require(user, "funds.write")
     _amount(amount_fen)
     if from_code == to_code:
         raise ValidationError(fields={"to": ["must be another fund than the source"]})
-    names = _visible_funds(session, user, [from_code, to_code])
+    names = _visible_funds(session, actor, [from_code, to_code])
     return post_entry(session, EntryDraft(
         kind=EntryKind.allocation, value_on=_value_on(value_on), chain_fund_code=from_code,
         lines=[Line(to_code, AccountRole.cash, Side.debit, amount_fen),
@@ -455,74 +331,78 @@ def allocate(session, user, from_code: str, to_code: str, amount_fen: int, *, va
                Line(from_code, AccountRole.transfer_out, Side.debit, amount_fen),
                Line(from_code, AccountRole.cash, Side.credit, amount_fen)],
         memo=memo or "", counterparty_kind="fund", counterparty_name=names[to_code],
-        counterparty_id_number=to_code, created_by_id=_user_id(user), idempotency_key=idempotency_key))
+        counterparty_id_number=to_code, created_by_id=actor.user_id, idempotency_key=idempotency_key))
+
+
+def disbursement_draft(actor: Actor, fund_code: str, amount_fen: int, *, payee: Payee, purpose: str,
+                       value_on: date, memo: str = "", idempotency_key: str | None = None,
+                       source_kind: str | None = None, source_id: int | None = None) -> EntryDraft:
+    """The entry of a payment to a payee (Dr aid expense / Cr cash), its fields checked: for one
+    disbursement or for a payment run of many (`post_entries`). The caller checks access and scope."""
+    _amount(amount_fen)
+    payee = _checked_payee(payee)
+    _checked_purpose(purpose)
+    return EntryDraft(
+        kind=EntryKind.disbursement, value_on=_value_on(value_on), chain_fund_code=fund_code,
+        lines=[Line(fund_code, AccountRole.aid_expense, Side.debit, amount_fen),
+               Line(fund_code, AccountRole.cash, Side.credit, amount_fen)],
+        memo=memo or "", purpose=purpose, counterparty_kind=payee.kind, counterparty_name=payee.name,
+        counterparty_id_number=payee.id_number, created_by_id=actor.user_id, idempotency_key=idempotency_key,
+        source_kind=source_kind, source_id=source_id)
 
 
 def disburse(session, user, fund_code: str, amount_fen: int, *, payee: Payee, purpose: str,
              value_on: date, memo: str = "", idempotency_key: str | None = None):
     """Money out to a payee: Dr aid expense / Cr cash. Returns the JournalEntry."""
-    from ..journal.models import AccountRole, EntryKind, Side
-    from ..journal.posting import EntryDraft, Line
-
-    _amount(amount_fen)
-    payee = _checked_payee(payee)
-    _checked_purpose(purpose)
-    return _post_in_scope(session, user, fund_code, lambda: EntryDraft(
-        kind=EntryKind.disbursement, value_on=_value_on(value_on), chain_fund_code=fund_code,
-        lines=[Line(fund_code, AccountRole.aid_expense, Side.debit, amount_fen),
-               Line(fund_code, AccountRole.cash, Side.credit, amount_fen)],
-        memo=memo or "", purpose=purpose, counterparty_kind=payee.kind, counterparty_name=payee.name,
-        counterparty_id_number=payee.id_number, created_by_id=_user_id(user), idempotency_key=idempotency_key))
+    actor = require(user, "funds.write")
+    _visible_funds(session, actor, [fund_code])
+    return post_entry(session, disbursement_draft(actor, fund_code, amount_fen, payee=payee, purpose=purpose,
+                                                  value_on=value_on, memo=memo, idempotency_key=idempotency_key))
 
 
 def place_hold(session, user, fund_code: str, amount_fen: int, *, expires_at: datetime, purpose: str,
                payee: Payee | None = None, memo: str = "", reference: str | None = None,
                idempotency_key: str | None = None):
     """Reserve money (pending). Returns the Hold."""
-    from ..journal import holds
-
+    actor = require(user, "funds.write")
+    _visible_funds(session, actor, [fund_code])
     _amount(amount_fen)
     _checked_purpose(purpose)
     payee = _checked_payee(payee, required=False)
     if not isinstance(expires_at, datetime):
         raise ValidationError(fields={"expires_at": ["must be a date and time"]})
-    _visible_funds(session, user, [fund_code])
     return holds.place_hold(
-        session, fund_code, amount_fen, expires_at=expires_at, created_by_id=_user_id(user), purpose=purpose,
+        session, fund_code, amount_fen, expires_at=expires_at, created_by_id=actor.user_id, purpose=purpose,
         payee_kind=payee.kind if payee else None, payee_name=payee.name if payee else None,
         payee_id_number=payee.id_number if payee else None, memo=memo or "", reference=reference)
 
 
-def _visible_hold(session, user, hold_id: int):
-    from ..journal.models import Fund, Hold
-
-    fund_code = session.scalar(sa.select(Fund.code).join(Hold, Hold.fund_id == Fund.id).where(Hold.id == hold_id))
-    if fund_code is None:
+def get_hold(session, user, hold_id: int) -> Hold:
+    """The hold, if the actor may see its fund; NotFound otherwise (as if it did not exist)."""
+    actor = require(user, "funds.read")
+    hold = session.scalar(sa.select(Hold).join(Fund, Fund.id == Hold.fund_id)
+                          .where(Hold.id == hold_id, fund_scope(actor)))
+    if hold is None:
         raise NotFound(f"no hold {hold_id}")
-    try:
-        _visible_funds(session, user, [fund_code])
-    except NotFound:
-        raise NotFound(f"no hold {hold_id}") from None
+    return hold
 
 
 def post_hold(session, user, hold_id: int, amount_fen: int | None = None, *, value_on: date | None = None,
               memo: str = "", idempotency_key: str | None = None):
     """Pay a pending hold, in full (amount None) or in part (the rest is released).
     HoldExpired past its expiry; Conflict if not pending. Returns the JournalEntry."""
-    from ..journal import holds
-
-    _visible_hold(session, user, hold_id)
+    actor = require(user, "funds.write")
+    get_hold(session, actor, hold_id)
     if amount_fen is not None:
         _amount(amount_fen)
     return holds.post_hold(session, hold_id, amount_fen, value_on=_value_on(value_on) if value_on else None,
-                           memo=memo or "", created_by_id=_user_id(user), idempotency_key=idempotency_key)
+                           memo=memo or "", created_by_id=actor.user_id, idempotency_key=idempotency_key)
 
 
 def void_hold(session, user, hold_id: int, *, reason: str = ""):
     """Release a pending hold. Returns the Hold."""
-    from ..journal import holds
-
-    _visible_hold(session, user, hold_id)
+    actor = require(user, "funds.write")
+    get_hold(session, actor, hold_id)
     return holds.void_hold(session, hold_id, reason=reason or "")
 
 
@@ -536,10 +416,7 @@ def reverse_entry(session, user, voucher_no: str, *, reason: str, value_on: date
     chained in the original's chain fund. Whether the original was reversed
     already is checked under that fund's lock, so two racing reversals cannot both
     succeed (and `reverses_entry_id` is unique in the database as well)."""
-    from ..journal.errors import AlreadyReversed
-    from ..journal.models import Account, EntryKind, Fund, JournalEntry, Posting, Side
-    from ..journal.posting import EntryDraft, Line, lock_funds, post_entry
-
+    actor = require(user, "funds.write")
     if not (reason or "").strip():
         raise ValidationError(fields={"reason": ["say why the entry is reversed"]})
     original = session.scalar(sa.select(JournalEntry).where(JournalEntry.voucher_no == voucher_no))
@@ -547,7 +424,7 @@ def reverse_entry(session, user, voucher_no: str, *, reason: str, value_on: date
         raise NotFound(f"no entry {voucher_no}")
     chain_fund = session.get(Fund, original.chain_fund_id)
     try:
-        get_fund(session, user, chain_fund.code)
+        get_fund(session, actor, chain_fund.code)
     except NotFound:
         raise NotFound(f"no entry {voucher_no}") from None
     if EntryKind(original.kind) == EntryKind.reversal:
@@ -567,44 +444,41 @@ def reverse_entry(session, user, voucher_no: str, *, reason: str, value_on: date
         kind=EntryKind.reversal, value_on=value_on, chain_fund_code=chain_fund.code, lines=lines,
         memo=f"冲销 {voucher_no}: {reason.strip()}", purpose=original.purpose,
         counterparty_kind=original.counterparty_kind, counterparty_name=original.counterparty_name,
-        counterparty_id_number=original.counterparty_id_number, created_by_id=_user_id(user),
-        idempotency_key=idempotency_key, reverses_entry_id=original.id, reversal_reason=reason.strip()),
+        counterparty_id_number=original.counterparty_id_number, created_by_id=actor.user_id,
+        idempotency_key=idempotency_key, reverses_entry_id=original.id, reversal_reason=reason.strip(),
+        source_kind=original.source_kind, source_id=original.source_id),
         locked=locked)
 
 
 # --- periods, trial balance, integrity ---------------------------------------------------------------
 
 def close_period(session, user, month: str):
-    """Close YYYY-MM: entries dated in it are refused from now on."""
-    from ..journal import periods
-
-    return periods.close_period(session, user, month)
+    """Close YYYY-MM: entries dated in it are refused from now on (finance or admin)."""
+    actor = require(user, "periods.close")
+    return periods.close_period(session, month, user_id=actor.user_id)
 
 
 def reopen_period(session, user, month: str, *, reason: str):
-    """Admin only (checked here too); logged as an AuditEvent."""
-    from ..journal import periods
+    """Reopen a closed month (admin only), with a reason; logged in the audit log."""
+    actor = require(user, "periods.reopen")
+    return periods.reopen_period(session, month, user_id=actor.user_id, reason=reason)
 
-    return periods.reopen_period(session, user, month, reason=reason)
 
-
-def list_periods(session) -> list:
-    from ..journal import periods
-
+def list_periods(session, user=None) -> list:
+    require(user, "funds.read")
     return periods.list_periods(session)
 
 
-def trial_balance(session, as_of: date | None = None) -> list[TrialBalanceRow]:
-    """Every account's debit and credit totals as of the date; they sum to zero.
+def trial_balance(session, user=None, as_of: date | None = None) -> list[TrialBalanceRow]:
+    """Every visible account's debit and credit totals as of the date; over every fund they sum to zero.
 
     Accounts that never moved are left out; rows are in account-code order."""
-    from ..journal.balances import account_totals
-    from ..journal.models import Account, Fund
-
+    actor = require(user, "funds.read")
     totals = account_totals(session, as_of)
     rows = []
     for account in session.execute(sa.select(Account.id, Account.code, Account.name, Account.kind, Fund.code)
-                                   .join(Fund, Fund.id == Account.fund_id).order_by(Account.code)):
+                                   .join(Fund, Fund.id == Account.fund_id).where(fund_scope(actor))
+                                   .order_by(Account.code)):
         debit, credit = totals.get(account.id, (0, 0))
         if debit or credit:
             rows.append(TrialBalanceRow(account_code=account.code, account_name=account.name,
@@ -613,8 +487,7 @@ def trial_balance(session, as_of: date | None = None) -> list[TrialBalanceRow]:
     return rows
 
 
-def verify_journal(session) -> VerifyResult:
+def verify_journal(session, user=None) -> VerifyResult:
     """Walk every fund's hash chain; see `ledger.journal.chain`."""
-    from ..journal.chain import verify_journal as verify
-
-    return verify(session)
+    require(user, "funds.read")
+    return verify_chains(session)

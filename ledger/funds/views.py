@@ -223,7 +223,7 @@ def trial_balance():
     as_of = form.as_of.data if form.validate() else None
     names = {node.code: node.name for node in _flatten(services.fund_tree(db.session, _user()))}
     # A county reviewer sees the accounts of the county's funds; each fund balances on its own.
-    rows = [row for row in services.trial_balance(db.session, as_of=as_of) if row.fund_code in names]
+    rows = [row for row in services.trial_balance(db.session, current_user, as_of=as_of) if row.fund_code in names]
     return render_template("funds/trial_balance.html", data=trial_balance_data(rows, as_of), form=form,
                            fund_names=names)
 
@@ -232,7 +232,7 @@ def trial_balance():
 @login_required
 @require_roles(*READERS)
 def verify():
-    result = verify_data(services.verify_journal(db.session))
+    result = verify_data(services.verify_journal(db.session, current_user))
     return render_template("funds/verify.html", result=result, checked_at=utcnow())
 
 
@@ -247,7 +247,7 @@ def periods():
 
 
 def _periods_page(close_form, status=200, reopen_forms=None):
-    rows = [period_data(p) for p in services.list_periods(db.session)]
+    rows = [period_data(p) for p in services.list_periods(db.session, current_user)]
     reopen_forms = reopen_forms or {}
     if current_user.has_role(Role.admin):
         for row in rows:

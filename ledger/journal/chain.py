@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 
@@ -34,7 +35,25 @@ from ..timeutil import as_utc
 from .models import Account, Fund, JournalEntry, Posting
 
 GENESIS_HASH = "0" * 64
-HASH_VERSION = 1
+#: The layout new entries are hashed with (stored per entry in `content_version`):
+#: 1 -- the voucher and its postings; 2 -- the same plus the record it serves (`source_kind`, `source_id`).
+CONTENT_VERSION = 2
+CONTENT_VERSIONS = (1, 2)
+
+
+@dataclass
+class VerifyResult:
+    """What `verify_journal` found: ok with the count and the chain heads, or the first problem."""
+
+    ok: bool
+    entry_count: int
+    chain_count: int
+    heads: dict[str, str]  # fund code -> head digest
+    digest: str  # one digest over all chain heads (sorted by fund code)
+    problem: str | None = None  # e.g. "entry JZ-2026-370827-000012 was changed"
+    voucher_no: str | None = None
+    fund_code: str | None = None
+    chain_seq: int | None = None
 
 
 def canonical_timestamp(value: datetime) -> str:
@@ -45,52 +64,31 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def entry_fields_json(*, kind: str, value_on: date, posted_at: datetime, memo: str, purpose: str | None,
-                      counterparty_kind: str | None, counterparty_name: str | None,
-                      counterparty_id_number: str | None, created_by_id: int | None,
-                      idempotency_key: str | None, reverses_entry_id: int | None, reversal_reason: str | None,
-                      hold_id: int | None) -> str:
-    """The middle of the canonical content: the entry's own fields, known before its chain position.
-
-    On PostgreSQL the posting engine computes this piece here and hands it to the
-    server, which adds what only the locked chain knows (`chain_content`)."""
-    return _json([
-        kind, value_on.isoformat(), canonical_timestamp(posted_at), memo or "", purpose, counterparty_kind,
-        counterparty_name, counterparty_id_number, created_by_id, idempotency_key, reverses_entry_id,
-        reversal_reason, hold_id])[1:-1]  # the array's items, without its brackets
-
-
-def chain_content(chain_fund_code: str, chain_seq: int, voucher_no: str, fields_json: str,
-                  postings: list[tuple[str, str, int]]) -> str:
-    """The canonical content around the entry's fields: a JSON array in a fixed order, no whitespace,
-
-        [1, chain fund code, chain seq, voucher no, <fields>, [[account code, side, amount], ...]]
-
-    `journal_post_entry` (migrations 0004, 0005) builds exactly these bytes on PostgreSQL:
-    its `to_json(text)` escapes a string as `json.dumps(ensure_ascii=False)` does
-    (the same named escapes, other control characters as lowercase \\u00XX,
-    everything else as is), and integers print alike."""
-    return (f"[{HASH_VERSION},{_json(chain_fund_code)},{int(chain_seq)},{_json(voucher_no)},{fields_json},["
-            + ",".join(f"[{_json(code)},{_json(side)},{int(amount)}]" for code, side, amount in postings) + "]]")
-
-
 def canonical_content(*, chain_fund_code: str, chain_seq: int, voucher_no: str, kind: str, value_on: date,
                       posted_at: datetime, memo: str, purpose: str | None, counterparty_kind: str | None,
                       counterparty_name: str | None, counterparty_id_number: str | None,
                       created_by_id: int | None, idempotency_key: str | None, reverses_entry_id: int | None,
-                      reversal_reason: str | None, hold_id: int | None,
-                      postings: list[tuple[str, str, int]]) -> bytes:
-    """The bytes an entry's hash covers (see `chain_content`), UTF-8.
+                      reversal_reason: str | None, hold_id: int | None, postings: list[tuple[str, str, int]],
+                      source_kind: str | None = None, source_id: int | None = None,
+                      version: int = CONTENT_VERSION) -> bytes:
+    """The bytes an entry's hash covers: a JSON array in a fixed order, no whitespace, UTF-8,
+
+        [version, chain fund code, chain seq, voucher no, kind, value date, posted at (UTC, microseconds),
+         memo, purpose, counterparty kind, name, id number, created by, idempotency key,
+         reverses entry, reversal reason, hold, (version 2:) source kind, source id,
+         [[account code, side, amount], ...]]
 
     `postings` are (account code, side, amount_fen) in the order they were written.
     """
-    fields = entry_fields_json(
-        kind=kind, value_on=value_on, posted_at=posted_at, memo=memo, purpose=purpose,
-        counterparty_kind=counterparty_kind, counterparty_name=counterparty_name,
-        counterparty_id_number=counterparty_id_number, created_by_id=created_by_id,
-        idempotency_key=idempotency_key, reverses_entry_id=reverses_entry_id, reversal_reason=reversal_reason,
-        hold_id=hold_id)
-    return chain_content(chain_fund_code, chain_seq, voucher_no, fields, postings).encode("utf-8")
+    fields = [version, chain_fund_code, int(chain_seq), voucher_no, kind, value_on.isoformat(),
+              canonical_timestamp(posted_at), memo or "", purpose, counterparty_kind, counterparty_name,
+              counterparty_id_number, created_by_id, idempotency_key, reverses_entry_id, reversal_reason, hold_id]
+    if version == 2:
+        fields += [source_kind, None if source_id is None else int(source_id)]
+    elif version != 1:
+        raise ValueError(f"unknown content version {version!r}")
+    fields.append([[code, side, int(amount)] for code, side, amount in postings])
+    return _json(fields).encode("utf-8")
 
 
 def entry_hash(prev_hash: str, content: bytes) -> str:
@@ -120,8 +118,6 @@ def verify_journal(session, *, batch_size: int = 5000):
     constant memory. Returns a `VerifyResult`: ok with the entry count and the
     chain heads, or the first problem found, naming the entry.
     """
-    from ..funds.services import VerifyResult
-
     funds = {row.id: row for row in session.execute(
         sa.select(Fund.id, Fund.code, Fund.chain_seq, Fund.chain_head_hash))}
     account_codes = dict(session.execute(sa.select(Account.id, Account.code)).all())
@@ -130,6 +126,7 @@ def verify_journal(session, *, batch_size: int = 5000):
                      JournalEntry.purpose, JournalEntry.counterparty_kind, JournalEntry.counterparty_name,
                      JournalEntry.counterparty_id_number, JournalEntry.created_by_id, JournalEntry.idempotency_key,
                      JournalEntry.reverses_entry_id, JournalEntry.reversal_reason, JournalEntry.hold_id,
+                     JournalEntry.source_kind, JournalEntry.source_id, JournalEntry.content_version,
                      JournalEntry.prev_hash, JournalEntry.entry_hash]
     query = (
         sa.select(*entry_columns, Posting.account_id, Posting.side, Posting.amount_fen)
@@ -194,7 +191,8 @@ def verify_journal(session, *, batch_size: int = 5000):
                 counterparty_name=entry.counterparty_name, counterparty_id_number=entry.counterparty_id_number,
                 created_by_id=entry.created_by_id, idempotency_key=entry.idempotency_key,
                 reverses_entry_id=entry.reverses_entry_id, reversal_reason=entry.reversal_reason,
-                hold_id=entry.hold_id, postings=postings)
+                hold_id=entry.hold_id, source_kind=entry.source_kind, source_id=entry.source_id,
+                version=entry.content_version, postings=postings)
             if entry.prev_hash != prev_hash:
                 return failure(f"entry {entry.voucher_no} does not link to its predecessor in fund {fund.code}'s "
                                f"chain (inserted out of order, or an earlier entry was replaced)",

@@ -148,6 +148,7 @@ class JournalEntry(Base):
     __table_args__ = (
         sa.UniqueConstraint("chain_fund_id", "chain_seq", name="uq_journal_entries_chain_position"),
         sa.Index("ix_journal_entries_chain_value_on", "chain_fund_id", "value_on"),
+        sa.Index("ix_journal_entries_source", "source_kind", "source_id"),
     )
     id = sa.Column(sa.Integer, primary_key=True)
     voucher_no = sa.Column(sa.String(40), nullable=False, unique=True, comment="JZ-2026-370827-000123")
@@ -167,6 +168,14 @@ class JournalEntry(Base):
     # No index on hold_id: nothing looks entries up by hold, holds are never deleted, and every
     # posting would pay for one more index insert.
     hold_id = sa.Column(sa.Integer, sa.ForeignKey("holds.id"))
+    # What the entry serves, named generically so that any feature can point its money at a
+    # record of its own without the engine changing: ("aid_application", 123), ("care_invoice", 7).
+    # Inside the hashed content (from content version 2 on).
+    source_kind = sa.Column(sa.String(40), comment="the kind of record the entry serves, e.g. aid_application")
+    source_id = sa.Column(sa.BigInteger, comment="that record's id")
+    # The layout of the hashed content this entry was hashed with (chain.canonical_content):
+    # 1 before entries named their source, 2 since. Old entries keep verifying as they were written.
+    content_version = sa.Column(sa.SmallInteger, nullable=False, default=2, server_default="1")
     # The hash chain: one chain per fund (the entry's primary fund).
     chain_fund_id = sa.Column(sa.Integer, sa.ForeignKey("funds.id"), nullable=False)
     chain_seq = sa.Column(sa.Integer, nullable=False)
@@ -229,28 +238,25 @@ class Hold(Base):
     fund = relationship(Fund)
 
 
+class PeriodState(str, enum.Enum):
+    open = "open"
+    closed = "closed"
+
+
 class Period(Base):
-    """An accounting month. Entries dated in a closed month are refused."""
+    """An accounting month. Entries dated in a closed month are refused.
+
+    Its state moves only through `periods.PERIOD_MACHINE` (open -> closed -> open ...)."""
 
     __tablename__ = "periods"
     id = sa.Column(sa.Integer, primary_key=True)
     month = sa.Column(sa.String(7), nullable=False, unique=True, comment="YYYY-MM, local time")
-    closed = sa.Column(sa.Boolean, nullable=False, default=False)
+    state = enum_column(PeriodState, "period_state", nullable=False, default=PeriodState.open)
     closed_at = sa.Column(sa.DateTime(timezone=True))
     closed_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id"))
     reopened_at = sa.Column(sa.DateTime(timezone=True))
     reopened_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id"))
 
-
-class IdempotencyRecord(Base):
-    """The first result of a money-moving request, keyed by (user, Idempotency-Key)."""
-
-    __tablename__ = "idempotency_records"
-    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),)
-    id = sa.Column(sa.Integer, primary_key=True)
-    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False)
-    key = sa.Column(sa.String(200), nullable=False)
-    request_hash = sa.Column(sa.String(64), nullable=False, comment="SHA-256 of method, path and body")
-    response_status = sa.Column(sa.Integer)
-    response_body = sa.Column(sa.JSON)
-    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    @property
+    def closed(self) -> bool:
+        return PeriodState(self.state) == PeriodState.closed

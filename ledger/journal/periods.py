@@ -20,12 +20,30 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from ..errors import Conflict, Forbidden, ValidationError
+from ..db_base import dialect_insert, is_postgres
+from ..errors import ValidationError
+from ..statemachine import IllegalTransition, StateMachine
 from ..timeutil import local_today, utcnow
 from .errors import PeriodClosed
-from .models import Period
+from .models import Period, PeriodState
 
 periods = Period.__table__
+
+
+class PeriodStateConflict(IllegalTransition):
+    """The month is not in a state that allows this (closing a closed month, reopening an open one).
+
+    Rule: a month moves open -> closed -> open ..., one step at a time.
+    """
+
+    code = "conflict"
+
+
+#: The accounting month's life: open -close-> closed -reopen-> open. Every move is audited.
+PERIOD_MACHINE = StateMachine(
+    name="period", states=PeriodState, error=PeriodStateConflict,
+    transitions={(PeriodState.open, "close"): PeriodState.closed,
+                 (PeriodState.closed, "reopen"): PeriodState.open})
 
 
 def month_of(value_on: date) -> str:
@@ -43,80 +61,70 @@ def parse_month(month: str) -> str:
         raise ValidationError(fields={"month": ["must be a month such as 2026-01"]}) from None
 
 
-def _insert_ignore(session, **values):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return session.execute(insert(periods).values(**values).on_conflict_do_nothing(index_elements=["month"]))
+def ensure_periods(session, months) -> None:
+    """Create the months' period rows (open) where missing; safe under concurrency."""
+    months = sorted(set(months))
+    if months:
+        session.execute(dialect_insert(session, periods).on_conflict_do_nothing(index_elements=["month"]),
+                        [{"month": month, "state": PeriodState.open.value} for month in months])
 
 
 def ensure_period(session, month: str) -> None:
-    """Create the month's period row (open) if it is missing; safe under concurrency."""
-    _insert_ignore(session, month=month, closed=False)
+    ensure_periods(session, [month])
 
 
 def lock_month(session, month: str, *, exclusive: bool = False) -> None:
     """Take the month's lock until the transaction ends: shared by postings, exclusive by a close
     or a reopen (PostgreSQL only; `journal_lock_month`, migration 0005)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         session.execute(sa.select(sa.func.journal_lock_month(month, exclusive)))
 
 
-def _lock_period(session, month: str, *, exclusive: bool):
-    lock_month(session, month, exclusive=exclusive)
+def _lock_period(session, month: str):
+    lock_month(session, month, exclusive=True)
     ensure_period(session, month)
     query = sa.select(Period).where(Period.month == month).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=not exclusive)
+    if is_postgres(session):
+        query = query.with_for_update()
     return session.scalars(query).one()
 
 
 def check_open(session, value_on: date) -> None:
     """Raise PeriodClosed when `value_on` falls in a closed month (the posting engine checks
     this itself while locking; this is for callers that want to refuse early)."""
-    closed = session.scalar(sa.select(Period.closed).where(Period.month == month_of(value_on)))
-    if closed:
+    state = session.scalar(sa.select(Period.state).where(Period.month == month_of(value_on)))
+    if state is not None and PeriodState(state) == PeriodState.closed:
         raise PeriodClosed(fields={"value_on": [f"{month_of(value_on)} is closed"]}, month=month_of(value_on))
 
 
-def close_period(session, user, month: str) -> Period:
-    """Close a month. Months in the future cannot be closed (nothing could be dated in them)."""
+def close_period(session, month: str, *, user_id: int | None) -> Period:
+    """Close a month. Months in the future cannot be closed (nothing could be dated in them).
+
+    Who may close is the caller's rule (`ledger.funds.services.close_period`)."""
     month = parse_month(month)
     if month > month_of(local_today()):
         raise ValidationError(fields={"month": ["a month that has not begun cannot be closed"]})
-    period = _lock_period(session, month, exclusive=True)
+    period = _lock_period(session, month)
     if period.closed:
-        raise Conflict(f"{month} is already closed")
-    period.closed = True
+        raise PeriodStateConflict(f"{month} is already closed")
+    PERIOD_MACHINE.move(session, period, "close", user_id=user_id, target=month)
     period.closed_at = utcnow()
-    period.closed_by_id = user.id if user else None
-    session.flush()
-    from ..auth.services import record_event
-
-    record_event(session, user, "period.close", month)
+    period.closed_by_id = user_id
     session.flush()
     return period
 
 
-def reopen_period(session, user, month: str, *, reason: str) -> Period:
-    """Reopen a closed month: admin only, with a reason, logged as an AuditEvent."""
-    from ..auth.models import Role
-    from ..auth.services import record_event
-
-    if user is None or Role(user.role) != Role.admin:
-        raise Forbidden("only an administrator may reopen a closed period")
+def reopen_period(session, month: str, *, user_id: int | None, reason: str) -> Period:
+    """Reopen a closed month, with a reason (logged). Who may reopen is the caller's rule."""
     if not (reason or "").strip():
         raise ValidationError(fields={"reason": ["say why the period is reopened"]})
     month = parse_month(month)
-    period = _lock_period(session, month, exclusive=True)
+    period = _lock_period(session, month)
     if not period.closed:
-        raise Conflict(f"{month} is not closed")
-    period.closed = False
+        raise PeriodStateConflict(f"{month} is not closed")
+    PERIOD_MACHINE.move(session, period, "reopen", user_id=user_id, target=month, reason=reason.strip())
     period.reopened_at = utcnow()
-    period.reopened_by_id = user.id
-    record_event(session, user, "period.reopen", month, reason=reason.strip())
+    period.reopened_by_id = user_id
     session.flush()
     return period
 

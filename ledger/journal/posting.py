@@ -1,67 +1,63 @@
 """The posting engine: the one path by which money moves in the journal.
 
 Every operation (receipt, allocation, disbursement, hold payment, reversal,
-opening balance) builds an `EntryDraft` and calls `post_entry`, which in one
-transaction:
+opening balance, and the payment runs of aid and care) builds `EntryDraft`s and
+calls `post_entries` -- one draft or thirty thousand, one transaction, all or
+nothing. `post_entry` is a batch of one. The same Python code runs on
+PostgreSQL and SQLite; the database checks what must never happen (the
+append-only and balance triggers of migrations 0002 / 0006, the CHECK on
+available), as django-hordak does. For the batch, in order:
 
-1. validates the lines: whole positive fen, debits equal credits, at least two;
-2. locks the funds it touches in a fixed order (by id) -- `SELECT ... FOR NO KEY
-   UPDATE` on PostgreSQL -- after taking the value date's month lock (shared,
-   see `periods`), and refuses a closed period. The fixed order means
-   two entries over the same pair of funds (A->B and B->A) queue instead of
-   deadlocking. NO KEY UPDATE (rather than UPDATE) still lets other transactions
-   insert rows that merely reference the fund (foreign keys take KEY SHARE);
-3. releases the fund's expired holds (lazily, only when it has pending holds);
-4. checks that no fund's available balance (posted - pending) goes below zero
-   where the entry lowers it;
-5. numbers the voucher from the locked chain fund's row (per fund and value-date
-   year, gap-free: the counter is only advanced under the lock and a rolled-back
-   transaction rolls the counter back too) and appends the entry to that fund's
-   hash chain;
-6. writes the entry and postings and updates the maintained figures -- the funds'
-   balance / pending, the accounts' debit and credit totals and the per-day
-   totals (`AccountDayTotal`, upserted) -- with plain SQL, no ORM unit of work.
+1. validates each draft's lines: whole positive fen, debits equal credits, at
+   least two, a known account role;
+2. takes each value month's lock (shared: postings never wait for each other,
+   a close waits for them and they for it, see `periods`), then locks every
+   fund of the batch once, in a fixed order (by id) -- `SELECT ... FOR NO KEY
+   UPDATE` on PostgreSQL, where two batches over the same funds (A->B and B->A)
+   queue instead of deadlocking and rows that merely reference a fund (foreign
+   keys take KEY SHARE) can still be inserted; every SQLite transaction starts
+   with BEGIN IMMEDIATE (`ledger.db_events`), so writers are serialized there --
+   and refuses the batch when one of its months is closed. The months' rows are
+   read in the same statement as the funds, after the month locks, so a close
+   can never commit unseen;
+3. releases the locked funds' expired holds (lazily, only where something is pending);
+4. applies the drafts one after the other to the locked figures and refuses the
+   whole batch at the first draft that would take a fund's available balance
+   (posted - pending) below zero where it lowers it, naming the draft;
+5. numbers each voucher from its chain fund's locked row (per fund and value
+   year, gap-free: the counter advances only under the lock, and a rolled-back
+   batch rolls it back) and appends it to that fund's hash chain
+   (`chain.canonical_content`, the code `verify_journal` runs);
+6. writes entries, postings and the maintained figures -- funds' balance and
+   pending, accounts' debit / credit totals, per-day totals -- each kind with one
+   multi-row statement (COPY on PostgreSQL for large batches), no ORM unit of work.
 
-Two implementations of steps 2-6, one behaviour:
-
-* PostgreSQL: the database function `journal_post_entry` (migrations 0004, 0005) runs
-  them in ONE call. Python works out beforehand what needs no lock -- each fund's
-  and account's change and the entry's own part of the hashed content
-  (`chain.entry_fields_json`, the code `verify_journal` runs) -- and the server
-  adds what only the locked rows know (chain position, voucher number, account
-  codes) and hashes with its sha256(). So a posting costs one round trip, and a
-  fund's lock is held for one statement and the commit. A `PostingGuard` (the
-  services' scope check) is evaluated in that same statement. Refusals come back
-  as a status and are raised here as the same errors with the same messages.
-* SQLite: the statements below, from Python, without row locks: every
-  transaction there starts with BEGIN IMMEDIATE (ledger.db_events), so writers
-  are serialized.
-
-Invariants kept: every entry balances; balances, totals and day totals equal
-the sums of the postings; a fund's available balance never goes below zero; the
-voucher numbers of a fund and year have no gaps; each chain links every entry.
-The engine flushes nothing but its own statements and never commits.
+Invariants kept: every entry balances; balances, totals and day totals equal the
+sums of the postings; no fund's available balance goes below zero; the voucher
+numbers of a fund and year have no gaps; each chain links every entry. The
+engine flushes nothing but its own statements and never commits.
 """
 from __future__ import annotations
 
-import enum
+import io
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
+from ..db_base import dialect_insert, is_postgres
 from ..errors import NotFound
 from ..money import fen_to_decimal_string
 from ..timeutil import as_utc, utcnow
 from .accounts import CHART
-from .chain import canonical_content, entry_fields_json, entry_hash
+from .chain import CONTENT_VERSION, canonical_content, entry_hash
 from .errors import InsufficientFunds, PeriodClosed, UnbalancedEntry
-from .models import (Account, AccountDayTotal, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry,
-                     Period, Posting, Side)
-from .periods import ensure_period, lock_month, month_of
+from .models import (Account, AccountDayTotal, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry, Period,
+                     PeriodState, Posting, Side)
+from .periods import ensure_periods, lock_month, month_of
 
 funds_table = Fund.__table__
 accounts_table = Account.__table__
@@ -69,6 +65,11 @@ entries_table = JournalEntry.__table__
 postings_table = Posting.__table__
 day_totals_table = AccountDayTotal.__table__
 holds_table = Hold.__table__
+periods_table = Period.__table__
+
+#: From this many entries on, PostgreSQL gets the entries and postings by COPY (one stream)
+#: instead of multi-row INSERTs; below it the INSERT's single round trip is quicker.
+COPY_FROM_ENTRIES = 64
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class Line:
 
 @dataclass
 class EntryDraft:
+    """An entry to be posted: what a service asks the engine to write."""
+
     kind: EntryKind
     value_on: date
     chain_fund_code: str  # the fund whose chain, voucher numbers and lock head the entry
@@ -97,12 +100,30 @@ class EntryDraft:
     reverses_entry_id: int | None = None
     reversal_reason: str | None = None
     hold_id: int | None = None
+    #: the record the entry serves (an aid application, a care invoice, a referral ...), hashed
+    source_kind: str | None = None
+    source_id: int | None = None
     #: fund code -> pending fen released by this entry (a hold being paid)
     release_pending: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class PostedEntry:
+    """What the engine wrote for one draft (the batch path returns these, not ORM objects)."""
+
+    id: int
+    voucher_no: str
+    chain_fund_id: int
+    chain_seq: int
+    prev_hash: str
+    entry_hash: str
+    posted_at: datetime
+
+
 @dataclass
 class LockedFund:
+    """A fund's row as read under its lock, with its accounts; the engine updates it as it goes."""
+
     id: int
     code: str
     balance_posted_fen: int
@@ -118,80 +139,79 @@ class LockedFund:
         return self.balance_posted_fen - self.pending_fen
 
 
-def _is_postgres(session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 _LOCK_QUERIES: dict = {}
 
 
-def _lock_query(with_period: bool, postgres: bool):
-    """The funds' (and the period's) lock statement, built once per shape; parameters
-    `codes` (expanding) and `month`."""
-    key = (with_period, postgres)
-    query = _LOCK_QUERIES.get(key)
+def _lock_query(postgres: bool):
+    """The funds' lock statement (parameters `codes` and `months`, both expanding), built once per
+    database: each fund with its accounts, and the number of the months' rows that exist and that
+    are closed, read in the same snapshot as the locked rows."""
+    query = _LOCK_QUERIES.get(postgres)
     if query is not None:
         return query
-    f, a = funds_table.c, accounts_table.c
-    columns = [f.id, f.code, f.balance_posted_fen, f.pending_fen, f.chain_seq, f.chain_head_hash, f.voucher_year,
-               f.voucher_seq, a.id.label("account_id"), a.role, a.code.label("account_code")]
-    joined = funds_table.join(accounts_table, accounts_table.c.fund_id == f.id)
-    where = [f.code.in_(sa.bindparam("codes", expanding=True))]
-    if with_period:
-        periods = Period.__table__
-        columns.append(periods.c.closed)
-        joined = joined.join(periods, sa.true())
-        where.append(periods.c.month == sa.bindparam("month"))
-    query = sa.select(*columns).select_from(joined).where(*where).order_by(f.id, a.id)
+    f, a, p = funds_table.c, accounts_table.c, periods_table.c
+    months_present = (sa.select(sa.func.count()).select_from(periods_table)
+                      .where(p.month.in_(sa.bindparam("months", expanding=True))).scalar_subquery())
+    months_closed = (sa.select(sa.func.count()).select_from(periods_table)
+                     .where(p.month.in_(sa.bindparam("closed_months", expanding=True)),
+                            p.state == PeriodState.closed.value).scalar_subquery())
+    query = (sa.select(f.id, f.code, f.balance_posted_fen, f.pending_fen, f.chain_seq, f.chain_head_hash,
+                       f.voucher_year, f.voucher_seq, a.id.label("account_id"), a.role,
+                       a.code.label("account_code"), months_present.label("months_present"),
+                       months_closed.label("months_closed"))
+             .select_from(funds_table.join(accounts_table, a.fund_id == f.id))
+             .where(f.code.in_(sa.bindparam("codes", expanding=True)))
+             .order_by(f.id, a.id))
     if postgres:
         # Rows are locked in the ORDER BY order (the lock step runs after the sort).
         query = query.with_for_update(key_share=True, of=funds_table)
-    _LOCK_QUERIES[key] = query
+    _LOCK_QUERIES[postgres] = query
     return query
 
 
-def lock_funds(session, codes, *, value_on: date | None = None, now: datetime | None = None,
+def lock_funds(session, codes, *, value_on: date | None = None, months=(), now: datetime | None = None,
                release_expired: bool = True) -> dict[str, LockedFund]:
     """Lock the funds with `codes` (in id order) until the transaction ends and return their state.
 
-    With `value_on`, first take that date's month lock (shared, `periods.lock_month`) and raise PeriodClosed
-    if it is closed. Expired pending holds of the locked funds are released.
+    With `value_on` (or `months`, "YYYY-MM"), first take those months' locks (shared,
+    `periods.lock_month`) and raise PeriodClosed if one is closed. Expired pending holds of the
+    locked funds are released unless `release_expired` is false.
     """
     codes = sorted(set(codes))
-    postgres = _is_postgres(session)
-    month = month_of(value_on) if value_on is not None else None
-    query = _lock_query(month is not None, postgres)
-    params = {"codes": codes, "month": month} if month is not None else {"codes": codes}
-    if month is not None:
-        lock_month(session, month)  # before the statement that reads the month: its snapshot comes after
-    rows = session.execute(query, params).all()
-    if not rows and month is not None:
-        ensure_period(session, month)
-        rows = session.execute(query, params).all()
+    months = sorted(set(months) | ({month_of(value_on)} if value_on is not None else set()))
+    for month in months:
+        lock_month(session, month)  # before the statement that reads the months: its snapshot comes after
+    rows = session.execute(_lock_query(is_postgres(session)),
+                           {"codes": codes, "months": months or [""], "closed_months": months or [""]}).all()
     locked: dict[str, LockedFund] = {}
-    closed = False
     for row in rows:
         fund = locked.get(row.code)
         if fund is None:
             fund = locked[row.code] = LockedFund(row.id, row.code, row.balance_posted_fen, row.pending_fen,
                                                  row.chain_seq, row.chain_head_hash, row.voucher_year,
                                                  row.voucher_seq)
-        fund.accounts[AccountRole(getattr(row.role, "value", row.role))] = (row.account_id, row.account_code)
-        if month is not None and row.closed:
-            closed = True
+        fund.accounts[AccountRole(row.role)] = (row.account_id, row.account_code)
     missing = [code for code in codes if code not in locked]
     if missing:
         raise NotFound(f"no fund with code {missing[0]}")
-    if closed:
-        raise PeriodClosed(f"{month} is closed: no entry can be dated in it", fields={"value_on": [
-            f"{month} is closed"]}, month=month)
+    if months and rows[0].months_closed:
+        closed = session.scalars(sa.select(Period.month).where(
+            Period.month.in_(months), Period.state == PeriodState.closed).order_by(Period.month)).first()
+        raise PeriodClosed(f"{closed} is closed: no entry can be dated in it",
+                           fields={"value_on": [f"{closed} is closed"]}, month=closed)
+    if months and rows[0].months_present < len(months):
+        ensure_periods(session, months)  # a month's first entry makes its row (open)
     if release_expired:
-        _release_expired_holds(session, [fund for fund in locked.values() if fund.pending_fen > 0], now or utcnow())
+        release_expired_on_locked(session, [fund for fund in locked.values() if fund.pending_fen > 0],
+                                  now or utcnow())
     return locked
 
 
-def _release_expired_holds(session, funds: list[LockedFund], now: datetime) -> int:
-    """Expire the pending holds past their expiry on funds already locked by the caller; returns how many."""
+def release_expired_on_locked(session, funds: list[LockedFund], now: datetime) -> int:
+    """Expire the pending holds past their expiry on funds already locked by the caller; returns how many.
+
+    A bulk move of the hold state machine (`holds.HOLD_MACHINE`, pending -expire-> expired),
+    done in one statement because it can touch many holds at once."""
     if not funds:
         return 0
     by_id = {fund.id: fund for fund in funds}
@@ -207,23 +227,23 @@ def _release_expired_holds(session, funds: list[LockedFund], now: datetime) -> i
     released = defaultdict(int)
     for hold_id, fund_id, amount_fen in expired:
         released[fund_id] += amount_fen
-        _expire_instance(session, Hold, hold_id)
+        expire_loaded(session, Hold, hold_id)
     for fund_id, amount_fen in released.items():
         by_id[fund_id].pending_fen -= amount_fen
-        session.execute(funds_table.update().where(funds_table.c.id == fund_id)
-                        .values(pending_fen=by_id[fund_id].pending_fen))
-        _expire_instance(session, Fund, fund_id)
+    write_fund_figures(session, [by_id[fund_id] for fund_id in released])
     return len(expired)
 
 
-def _expire_instance(session, model, primary_key) -> None:
+def expire_loaded(session, model, primary_key) -> None:
     """Statements here bypass the ORM: make a loaded copy re-read its row on next access."""
-    instance = session.identity_map.get(identity_key(model, primary_key))
+    instance = session.identity_map.get((model, (primary_key,), None))
     if instance is not None:
         session.expire(instance)
 
 
 def validate_lines(lines: list[Line]) -> None:
+    """Refuse lines that cannot make an entry: fewer than two, an amount that is not positive whole
+    fen, an unknown account role, or debits different from credits."""
     if len(lines) < 2:
         raise UnbalancedEntry("an entry needs at least two postings")
     debit = credit = 0
@@ -242,123 +262,11 @@ def validate_lines(lines: list[Line]) -> None:
         raise UnbalancedEntry(f"debits {debit} fen and credits {credit} fen differ")
 
 
-def set_fund_figures(session, fund: LockedFund) -> None:
-    session.execute(funds_table.update().where(funds_table.c.id == fund.id).values(
-        balance_posted_fen=fund.balance_posted_fen, pending_fen=fund.pending_fen))
-    _expire_instance(session, Fund, fund.id)
-
-
-def post_entry(session, draft: EntryDraft, *, now: datetime | None = None,
-               locked: dict[str, LockedFund] | None = None, guard: PostingGuard | None = None) -> JournalEntry:
-    """Validate, lock, check, number, chain and write one entry; returns it (persistent, postings lazy).
-
-    `locked`: the caller already holds these funds' locks (from `lock_funds` with
-    the same value date) -- e.g. to check a hold under the lock first.
-    `guard`: PostgreSQL only, a condition checked in the posting's own statement
-    (see `PostingGuard`); elsewhere check it before calling.
-    """
-    validate_lines(draft.lines)
-    now = now or utcnow()
-    session.flush()  # ORM changes made earlier in the transaction go first
-    codes = {line.fund_code for line in draft.lines} | {draft.chain_fund_code} | set(draft.release_pending)
-    caller_locked = locked is not None and codes <= set(locked)
-    if _is_postgres(session):
-        # The caller's locks (if any) are taken again, which costs nothing; expired holds are
-        # released only where the caller did not lock (as below).
-        return _post_entry_postgres(session, draft, sorted(codes), now, release_expired=not caller_locked,
-                                    guard=guard)
-    if guard is not None:
-        raise ValueError("a PostingGuard is checked on PostgreSQL only; check the condition first elsewhere")
-    if not caller_locked:
-        locked = lock_funds(session, codes, value_on=draft.value_on, now=now)
-
-    # Resolve accounts and work out each fund's and account's change.
-    account_change: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # id -> [debit, credit]
-    cash_change: dict[str, int] = defaultdict(int)
-    resolved: list[tuple[int, str, str, int]] = []  # (account id, account code, side, amount)
-    for line in draft.lines:
-        fund = locked[line.fund_code]
-        account = fund.accounts.get(AccountRole(line.role))
-        if account is None:
-            raise UnbalancedEntry(f"fund {line.fund_code} has no {AccountRole(line.role).value} account")
-        side = Side(line.side).value
-        resolved.append((account[0], account[1], side, line.amount_fen))
-        if side == "debit":
-            account_change[account[0]][0] += line.amount_fen
-        else:
-            account_change[account[0]][1] += line.amount_fen
-        if AccountRole(line.role) == AccountRole.cash:
-            cash_change[line.fund_code] += line.amount_fen if side == "debit" else -line.amount_fen
-
-    touched = []
-    for code, fund in locked.items():
-        change_posted = cash_change.get(code, 0)
-        change_pending = -draft.release_pending.get(code, 0)
-        if change_posted == 0 and change_pending == 0:
-            continue
-        new_posted = fund.balance_posted_fen + change_posted
-        new_pending = fund.pending_fen + change_pending
-        if new_pending < 0:
-            raise UnbalancedEntry(f"fund {code} would release more than it holds")
-        if new_posted - new_pending < 0 and change_posted - change_pending < 0:
-            raise InsufficientFunds(
-                f"fund {code} has {fen_to_decimal_string(fund.available_fen)} available; this needs "
-                f"{fen_to_decimal_string(-(change_posted - change_pending))}",
-                fields={"amount": ["more than the fund has available"]},
-                fund_code=code, available_fen=fund.available_fen)
-        fund.balance_posted_fen, fund.pending_fen = new_posted, new_pending
-        touched.append(fund)
-
-    # Voucher number and chain position, from the locked chain fund.
-    chain = locked[draft.chain_fund_code]
-    year = draft.value_on.year
-    if year == chain.voucher_year:
-        chain.voucher_seq += 1
-        voucher_seq = chain.voucher_seq
-    elif year > chain.voucher_year:
-        chain.voucher_year, chain.voucher_seq = year, 1
-        voucher_seq = 1
-    else:  # dated in an earlier year than the fund's counter: continue that year's numbers
-        prefix = f"JZ-{year:04d}-{chain.code}-"
-        voucher_seq = 1 + session.scalar(sa.select(sa.func.count()).select_from(entries_table).where(
-            entries_table.c.chain_fund_id == chain.id, entries_table.c.voucher_no.like(prefix + "%")))
-    voucher_no = f"JZ-{year:04d}-{chain.code}-{voucher_seq:06d}"
-    chain.chain_seq += 1
-    prev_hash = chain.chain_head_hash
-    kind = EntryKind(draft.kind).value
-    values = dict(
-        voucher_no=voucher_no, kind=kind, value_on=draft.value_on, posted_at=now, memo=draft.memo or "",
-        purpose=draft.purpose, counterparty_kind=draft.counterparty_kind,
-        counterparty_name=draft.counterparty_name, counterparty_id_number=draft.counterparty_id_number,
-        created_by_id=draft.created_by_id, idempotency_key=draft.idempotency_key,
-        reverses_entry_id=draft.reverses_entry_id, reversal_reason=draft.reversal_reason, hold_id=draft.hold_id,
-    )
-    content = canonical_content(chain_fund_code=chain.code, chain_seq=chain.chain_seq,
-                                postings=[(code, side, amount) for _, code, side, amount in resolved], **values)
-    digest = entry_hash(prev_hash, content)
-    chain.chain_head_hash = digest
-    values.update(chain_fund_id=chain.id, chain_seq=chain.chain_seq, prev_hash=prev_hash, entry_hash=digest)
-
-    entry_id = session.execute(entries_table.insert().values(**values).returning(entries_table.c.id)).scalar_one()
-    session.execute(postings_table.insert(), [
-        {"entry_id": entry_id, "account_id": account_id, "side": side, "amount_fen": amount}
-        for account_id, _, side, amount in resolved])
-    _write_maintained_figures(session, chain, touched, account_change, draft.value_on)
-    for fund_id in {chain.id} | {fund.id for fund in touched}:
-        _expire_instance(session, Fund, fund_id)
-    for account_id in account_change:
-        _expire_instance(session, Account, account_id)
-
-    entry = JournalEntry(id=entry_id, **{**values, "kind": EntryKind(kind)})
-    make_transient_to_detached(entry)
-    session.add(entry)
-    return entry
-
-
-def _write_maintained_figures(session, chain: LockedFund, touched: list[LockedFund], account_change, value_on):
+def write_fund_figures(session, funds: list[LockedFund]) -> None:
+    """Write the locked funds' figures back (one statement for all of them)."""
+    if not funds:
+        return
     f = funds_table.c
-    rows = {fund.id: fund for fund in touched}
-    rows[chain.id] = chain
     session.execute(
         funds_table.update().where(f.id == sa.bindparam("fund_id")).values(
             balance_posted_fen=sa.bindparam("posted"), pending_fen=sa.bindparam("pending"),
@@ -366,216 +274,252 @@ def _write_maintained_figures(session, chain: LockedFund, touched: list[LockedFu
             voucher_year=sa.bindparam("vyear"), voucher_seq=sa.bindparam("vseq")),
         [{"fund_id": fund.id, "posted": fund.balance_posted_fen, "pending": fund.pending_fen,
           "seq": fund.chain_seq, "head": fund.chain_head_hash, "vyear": fund.voucher_year,
-          "vseq": fund.voucher_seq} for fund in rows.values()])
+          "vseq": fund.voucher_seq} for fund in funds])
+    for fund in funds:
+        expire_loaded(session, Fund, fund.id)
+
+
+def post_entry(session, draft: EntryDraft, *, now: datetime | None = None,
+               locked: dict[str, LockedFund] | None = None) -> JournalEntry:
+    """Post one draft (a batch of one); returns the entry (persistent, its postings load lazily).
+
+    `locked`: the caller already holds these funds' locks (from `lock_funds` with the same value
+    date) -- e.g. to check a hold under the lock first.
+    """
+    now = now or utcnow()
+    posted = post_entries(session, [draft], now=now, locked=locked)[0]
+    # The entry as if loaded from its row (values set straight into the instance: no change events,
+    # no history); in the session, so its postings load lazily like any other entry's.
+    entry = _new_entry()
+    entry.__dict__.update(_entry_values(draft, posted.voucher_no, posted.posted_at), id=posted.id,
+                          kind=EntryKind(draft.kind), chain_fund_id=posted.chain_fund_id,
+                          chain_seq=posted.chain_seq, prev_hash=posted.prev_hash, entry_hash=posted.entry_hash,
+                          content_version=CONTENT_VERSION)
+    make_transient_to_detached(entry)
+    session.add(entry)
+    return entry
+
+
+_new_entry = sa.inspect(JournalEntry).class_manager.new_instance
+
+
+def _entry_values(draft: EntryDraft, voucher_no: str, now: datetime) -> dict:
+    return dict(voucher_no=voucher_no, kind=EntryKind(draft.kind).value, value_on=draft.value_on, posted_at=now,
+                memo=draft.memo or "", purpose=draft.purpose, counterparty_kind=draft.counterparty_kind,
+                counterparty_name=draft.counterparty_name, counterparty_id_number=draft.counterparty_id_number,
+                created_by_id=draft.created_by_id, idempotency_key=draft.idempotency_key,
+                reverses_entry_id=draft.reverses_entry_id, reversal_reason=draft.reversal_reason,
+                hold_id=draft.hold_id, source_kind=draft.source_kind, source_id=draft.source_id)
+
+
+def _refuse(error, index: int, batch_size: int):
+    """A refusal of one draft refuses the batch; in a batch of several it names the draft."""
+    if batch_size > 1:
+        error.details["draft_index"] = index
+        error.message = f"entry {index + 1} of {batch_size}: {error.message}"
+        error.args = (error.message,)
+    return error
+
+
+def post_entries(session, drafts: Sequence[EntryDraft], *, now: datetime | None = None,
+                 locked: dict[str, LockedFund] | None = None) -> list[PostedEntry]:
+    """Validate, lock, check, number, chain and write every draft, in order, all or nothing.
+
+    Returns one `PostedEntry` per draft, in the drafts' order. A refusal (InsufficientFunds,
+    PeriodClosed, UnbalancedEntry, NotFound) refuses the whole batch and writes nothing; in a batch
+    of several drafts it names the draft (`details["draft_index"]`). `locked`: the caller already
+    holds these funds' locks (see `post_entry`).
+    """
+    if not drafts:
+        return []
+    count = len(drafts)
+    for index, draft in enumerate(drafts):
+        try:
+            validate_lines(draft.lines)
+        except UnbalancedEntry as error:
+            raise _refuse(error, index, count) from None
+    now = as_utc(now or utcnow())
+    session.flush()  # ORM changes made earlier in the transaction go first
+    codes = set()
+    months = set()
+    for draft in drafts:
+        codes.update(line.fund_code for line in draft.lines)
+        codes.add(draft.chain_fund_code)
+        codes.update(draft.release_pending)
+        months.add(month_of(draft.value_on))
+    if locked is None or not codes <= set(locked):
+        locked = lock_funds(session, codes, months=months, now=now)
+
+    # Apply each draft to the locked figures, check it, number it and chain it.
+    account_change: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # account id -> [debit, credit]
+    day_change: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
+    touched: dict[int, LockedFund] = {}
+    entry_rows: list[dict] = []
+    posting_rows: list[tuple[int, int, str, int]] = []  # (entry number in batch, account id, side, amount)
+    results: list[tuple] = []
+    earlier_year_counts: dict[tuple[int, int], int] = {}
+    for index, draft in enumerate(drafts):
+        resolved = []
+        fund_change: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # code -> [posted, pending]
+        for code, amount_fen in draft.release_pending.items():
+            fund_change[code][1] -= amount_fen
+        for line in draft.lines:
+            fund = locked[line.fund_code]
+            role = AccountRole(line.role)
+            account = fund.accounts.get(role)
+            if account is None:
+                raise _refuse(UnbalancedEntry(f"fund {line.fund_code} has no {role.value} account"), index, count)
+            side = Side(line.side).value
+            resolved.append((account[0], account[1], side, line.amount_fen))
+            if role == AccountRole.cash:
+                fund_change[line.fund_code][0] += line.amount_fen if side == "debit" else -line.amount_fen
+        for code, (change_posted, change_pending) in fund_change.items():
+            if change_posted == 0 and change_pending == 0:
+                continue
+            fund = locked[code]
+            new_posted = fund.balance_posted_fen + change_posted
+            new_pending = fund.pending_fen + change_pending
+            if new_pending < 0:
+                raise _refuse(UnbalancedEntry(f"fund {code} would release more than it holds"), index, count)
+            if new_posted - new_pending < 0 and change_posted - change_pending < 0:
+                raise _refuse(InsufficientFunds(
+                    f"fund {code} has {fen_to_decimal_string(fund.available_fen)} available; this needs "
+                    f"{fen_to_decimal_string(change_pending - change_posted)}",
+                    fields={"amount": ["more than the fund has available"]},
+                    fund_code=code, available_fen=fund.available_fen), index, count)
+            fund.balance_posted_fen, fund.pending_fen = new_posted, new_pending
+            touched[fund.id] = fund
+
+        chain = locked[draft.chain_fund_code]
+        touched[chain.id] = chain
+        year = draft.value_on.year
+        if year == chain.voucher_year:
+            chain.voucher_seq += 1
+            voucher_seq = chain.voucher_seq
+        elif year > chain.voucher_year:
+            chain.voucher_year, chain.voucher_seq = year, 1
+            voucher_seq = 1
+        else:  # dated in an earlier year than the fund's counter: continue that year's numbers
+            key = (chain.id, year)
+            if key not in earlier_year_counts:
+                earlier_year_counts[key] = session.scalar(
+                    sa.select(sa.func.count()).select_from(entries_table).where(
+                        entries_table.c.chain_fund_id == chain.id,
+                        entries_table.c.voucher_no.like(f"JZ-{year:04d}-{chain.code}-%")))
+            earlier_year_counts[key] += 1
+            voucher_seq = earlier_year_counts[key]
+        voucher_no = f"JZ-{year:04d}-{chain.code}-{voucher_seq:06d}"
+        chain.chain_seq += 1
+        prev_hash = chain.chain_head_hash
+        values = _entry_values(draft, voucher_no, now)
+        content = canonical_content(chain_fund_code=chain.code, chain_seq=chain.chain_seq,
+                                    postings=[(code, side, amount) for _, code, side, amount in resolved],
+                                    version=CONTENT_VERSION, **values)
+        digest = entry_hash(prev_hash, content)
+        chain.chain_head_hash = digest
+        values.update(chain_fund_id=chain.id, chain_seq=chain.chain_seq, prev_hash=prev_hash, entry_hash=digest,
+                      content_version=CONTENT_VERSION)
+        entry_rows.append(values)
+        results.append((voucher_no, chain.id, chain.chain_seq, prev_hash, digest))
+        for account_id, _, side, amount in resolved:
+            posting_rows.append((index, account_id, side, amount))
+            totals = account_change[account_id]
+            days = day_change[(account_id, draft.value_on)]
+            if side == "debit":
+                totals[0] += amount
+                days[0] += amount
+            else:
+                totals[1] += amount
+                days[1] += amount
+
+    ids = _entry_ids(session, count)
+    for entry_id, values in zip(ids, entry_rows):
+        values["id"] = entry_id
+    rows = [{"entry_id": ids[index], "account_id": account_id, "side": side, "amount_fen": amount}
+            for index, account_id, side, amount in posting_rows]
+    if is_postgres(session) and count >= COPY_FROM_ENTRIES:
+        _copy_rows(session, entries_table, entry_rows)
+        _copy_rows(session, postings_table, rows)
+    else:
+        session.execute(entries_table.insert(), entry_rows)
+        session.execute(postings_table.insert(), rows)
+    _write_account_totals(session, account_change)
+    upsert_day_totals(session, [(account_id, value_on, debit, credit)
+                                for (account_id, value_on), (debit, credit) in day_change.items()])
+    write_fund_figures(session, list(touched.values()))
+    return [PostedEntry(entry_id, voucher_no, chain_fund_id, chain_seq, prev_hash, digest, now)
+            for entry_id, (voucher_no, chain_fund_id, chain_seq, prev_hash, digest) in zip(ids, results)]
+
+
+def _entry_ids(session, count: int) -> list[int]:
+    """Ids for `count` new entries, taken before they are written (so postings can name them and
+    COPY can carry them). PostgreSQL: from the table's sequence. SQLite: after the largest id, which
+    is what SQLite itself would choose; the write lock (BEGIN IMMEDIATE) keeps anyone else out."""
+    if is_postgres(session):
+        return list(session.scalars(sa.text(
+            "SELECT nextval(pg_get_serial_sequence('journal_entries', 'id')) FROM generate_series(1, :n)"),
+            {"n": count}))
+    start = session.scalar(sa.select(sa.func.coalesce(sa.func.max(entries_table.c.id), 0))) + 1
+    return list(range(start, start + count))
+
+
+def _write_account_totals(session, account_change) -> None:
     a = accounts_table.c
     session.execute(
         accounts_table.update().where(a.id == sa.bindparam("account_id")).values(
             debit_total_fen=a.debit_total_fen + sa.bindparam("debit", type_=sa.BigInteger),
             credit_total_fen=a.credit_total_fen + sa.bindparam("credit", type_=sa.BigInteger)),
         [{"account_id": account_id, "debit": debit, "credit": credit}
-         for account_id, (debit, credit) in account_change.items()])
-    upsert_day_totals(session, [(account_id, value_on, debit, credit)
-                                for account_id, (debit, credit) in account_change.items()])
+         for account_id, (debit, credit) in sorted(account_change.items())])
+    for account_id in account_change:
+        expire_loaded(session, Account, account_id)
 
 
 def upsert_day_totals(session, rows) -> None:
     """Add (account id, value date, debit, credit) to the per-day totals, creating missing days."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(day_totals_table)
+    statement = dialect_insert(session, day_totals_table)
     statement = statement.on_conflict_do_update(
         index_elements=["account_id", "value_on"],
         set_={"debit_fen": day_totals_table.c.debit_fen + statement.excluded.debit_fen,
               "credit_fen": day_totals_table.c.credit_fen + statement.excluded.credit_fen})
     session.execute(statement, [{"account_id": account_id, "value_on": value_on, "debit_fen": debit,
-                                 "credit_fen": credit} for account_id, value_on, debit, credit in rows])
+                                 "credit_fen": credit} for account_id, value_on, debit, credit in sorted(rows)])
 
 
-# --- PostgreSQL: the whole posting in one call -------------------------------------------------------
-
-#: `journal_post_entry` (migration 0005) does on the server what the SQLite path above does from
-#: Python -- lock, period check, expired holds, available check, voucher number, hash, writes -- in
-#: one round trip, so a fund's lock is held for one statement and the commit. What needs no lock is
-#: worked out here first: each fund's and account's change, and the entry's own part of the hashed
-#: content (`chain.entry_fields_json`, the very code `verify_journal` runs). The call goes straight
-#: to the driver as a prepared statement: it runs on every money movement, and the SQL-expression
-#: layer's work per call would cost more than the server's.
-_POSTGRES_POST = (
-    "SELECT status, entry_id, voucher_no, chain_fund_id, chain_seq, prev_hash, entry_hash, fund_ids, "
-    "account_ids, expired_hold_ids, problem_fund, problem_detail, available_fen, needed_fen "
-    "FROM journal_post_entry({allowed}, %s::text, %s::text::text[], %s::text, %s::date, %s::timestamptz, %s::boolean, "
-    "%s::text::bigint[], %s::text::bigint[], %s::text::text[], %s::text::text[], %s::text::bigint[], "
-    "%s::text::bigint[], %s::text::integer[], %s::text::text[], %s::text::bigint[], %s::text, "
-    "%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::integer, %s::text, %s::integer, %s::text, "
-    "%s::integer)"
-)
+def _copy_text(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r"))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
-@dataclass(frozen=True)
-class PostingGuard:
-    """A condition the posting must meet, checked on PostgreSQL inside the posting's own statement
-    (no extra round trip) before anything is locked or written: `sql` is a boolean SQL expression
-    with driver placeholders (%s) for `params`; when it is not true, `refusal` is raised and nothing
-    happens. It is a constant text, so each guard's statement is prepared once per connection."""
-
-    sql: str
-    params: tuple
-    refusal: Exception
-
-
-_POSTGRES_POST_STATEMENTS: dict[str | None, str] = {}
-
-
-def _post_statement(guard: PostingGuard | None) -> str:
-    key = guard.sql if guard is not None else None
-    statement = _POSTGRES_POST_STATEMENTS.get(key)
-    if statement is None:
-        statement = _POSTGRES_POST_STATEMENTS[key] = _POSTGRES_POST.replace(
-            "{allowed}", "true" if guard is None else f"({guard.sql})", 1)
-    return statement
-
-
-def _enum_text(value) -> str:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def pg_text_array(values) -> str:
-    """A PostgreSQL array literal of quoted strings: sent as one text parameter (cast to text[] in
-    the statement), which the driver passes through instead of inspecting element by element."""
-    return "{" + ",".join('"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-                          for value in values) + "}"
-
-
-def pg_integer_array(values) -> str:
-    return "{" + ",".join(str(int(value)) for value in values) + "}"
-
-
-_new_entry = sa.inspect(JournalEntry).class_manager.new_instance
-
-
-def driver_fetch(session, statement: str, params: tuple, *, one: bool = False):
-    """Run `statement` (driver placeholders) on the session's connection, in its transaction, straight
-    through the driver as a prepared statement; return the rows (or the first row with `one`).
-
-    For the few statements on every money movement, where SQLAlchemy's own work per call would cost
-    more than the server's. Errors come out as SQLAlchemy's (`IntegrityError`, `OperationalError` ...
-    with `.orig`), as from `session.execute`, so retries and error handlers see no difference."""
+def _copy_rows(session, table: sa.Table, rows: list[dict]) -> None:
+    """COPY `rows` (dicts with the same keys) into `table` on the session's PostgreSQL connection,
+    inside its transaction. The database's triggers and constraints check them as for an INSERT;
+    its errors come out as SQLAlchemy's, as from `session.execute`."""
+    columns = list(rows[0])
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_text(row[column]) for column in columns))
+        buffer.write("\n")
     connection = session.connection()
     driver = connection.connection.driver_connection
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     try:
-        with driver.cursor() as cursor:
-            cursor.execute(statement, params, prepare=True)
-            return cursor.fetchone() if one else cursor.fetchall()
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.write(buffer.getvalue())
     except connection.dialect.loaded_dbapi.Error as error:
         invalidated = connection.dialect.is_disconnect(error, driver, None)
         if invalidated:
             connection.invalidate(error)
-        raise sa.exc.DBAPIError.instance(statement, params, error, connection.dialect.loaded_dbapi.Error,
+        raise sa.exc.DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error,
                                          connection_invalidated=invalidated,
                                          dialect=connection.dialect) from error
-
-
-def _post_entry_postgres(session, draft: EntryDraft, codes: list[str], now: datetime, *,
-                         release_expired: bool, guard: PostingGuard | None) -> JournalEntry:
-    now = as_utc(now)  # hashed as text here, stored by the server: the same instant either way
-    kind = EntryKind(draft.kind).value
-    month = month_of(draft.value_on)
-    memo = draft.memo or ""
-    # Per fund (in `codes` order): the change of the posted balance (its cash account) and of pending.
-    fund_index = {code: n for n, code in enumerate(codes)}
-    fund_posted = [0] * len(codes)
-    fund_pending = [0] * len(codes)
-    for code, amount_fen in draft.release_pending.items():
-        fund_pending[fund_index[code]] -= amount_fen
-    # Per account (fund, role), in the order the lines first name it: debits and credits.
-    account_index: dict[tuple[str, str], int] = {}
-    account_funds, account_roles, account_debits, account_credits = [], [], [], []
-    line_accounts, line_sides, line_amounts = [], [], []
-    for line in draft.lines:
-        role, side, amount_fen = _enum_text(line.role), _enum_text(line.side), line.amount_fen
-        number = account_index.get((line.fund_code, role))
-        if number is None:
-            number = account_index[(line.fund_code, role)] = len(account_funds)
-            account_funds.append(line.fund_code)
-            account_roles.append(role)
-            account_debits.append(0)
-            account_credits.append(0)
-        signed = amount_fen
-        if side == "debit":
-            account_debits[number] += amount_fen
-        else:
-            account_credits[number] += amount_fen
-            signed = -amount_fen
-        if role == "cash":
-            fund_posted[fund_index[line.fund_code]] += signed
-        line_accounts.append(number + 1)
-        line_sides.append(side)
-        line_amounts.append(amount_fen)
-    fields_json = entry_fields_json(
-        kind=kind, value_on=draft.value_on, posted_at=now, memo=memo, purpose=draft.purpose,
-        counterparty_kind=draft.counterparty_kind, counterparty_name=draft.counterparty_name,
-        counterparty_id_number=draft.counterparty_id_number, created_by_id=draft.created_by_id,
-        idempotency_key=draft.idempotency_key, reverses_entry_id=draft.reverses_entry_id,
-        reversal_reason=draft.reversal_reason, hold_id=draft.hold_id)
-    (status, entry_id, voucher_no, chain_fund_id, chain_seq, prev_hash, digest, fund_ids, account_ids,
-     expired_hold_ids, problem_fund, problem_detail, available_fen, needed_fen) = driver_fetch(
-        session, _post_statement(guard), (
-            *(guard.params if guard is not None else ()),
-            draft.chain_fund_code, pg_text_array(codes), month, draft.value_on, now, release_expired,
-            pg_integer_array(fund_posted), pg_integer_array(fund_pending), pg_text_array(account_funds),
-            pg_text_array(account_roles), pg_integer_array(account_debits), pg_integer_array(account_credits),
-            pg_integer_array(line_accounts), pg_text_array(line_sides), pg_integer_array(line_amounts), fields_json,
-            kind, memo, draft.purpose, draft.counterparty_kind, draft.counterparty_name,
-            draft.counterparty_id_number, draft.created_by_id, draft.idempotency_key, draft.reverses_entry_id,
-            draft.reversal_reason, draft.hold_id,
-        ), one=True)
-    identity_map = session.identity_map
-    if len(identity_map):  # statements here bypass the ORM: loaded copies re-read their rows
-        for model, ids in ((Fund, fund_ids), (Account, account_ids), (Hold, expired_hold_ids)):
-            for primary_key in ids or ():
-                # The identity key of a single-column primary key, as `identity_key` builds it.
-                instance = identity_map.get((model, (primary_key,), None))
-                if instance is not None:
-                    session.expire(instance)
-    if status != "ok":
-        if status == "not_allowed":
-            raise guard.refusal
-        raise _refusal(status, month, problem_fund, problem_detail, available_fen, needed_fen)
-    # The entry as if loaded from its row (values set straight into the instance: no change
-    # events, no history); in the session, so its postings load lazily like any other entry's.
-    entry = _new_entry()
-    entry.__dict__.update(
-        id=entry_id, voucher_no=voucher_no, kind=EntryKind(kind), value_on=draft.value_on, posted_at=now,
-        memo=memo, purpose=draft.purpose, counterparty_kind=draft.counterparty_kind,
-        counterparty_name=draft.counterparty_name, counterparty_id_number=draft.counterparty_id_number,
-        created_by_id=draft.created_by_id, idempotency_key=draft.idempotency_key,
-        reverses_entry_id=draft.reverses_entry_id, reversal_reason=draft.reversal_reason, hold_id=draft.hold_id,
-        chain_fund_id=chain_fund_id, chain_seq=chain_seq, prev_hash=prev_hash, entry_hash=digest)
-    make_transient_to_detached(entry)
-    session.add(entry)
-    return entry
-
-
-def _refusal(status, month, fund_code, detail, available_fen, needed_fen):
-    """The LedgerError for a refusal reported by `journal_post_entry` (the same as the Python path's)."""
-    if status == "not_found":
-        return NotFound(f"no fund with code {fund_code}")
-    if status == "period_closed":
-        return PeriodClosed(f"{month} is closed: no entry can be dated in it",
-                            fields={"value_on": [f"{month} is closed"]}, month=month)
-    if status == "no_account":
-        return UnbalancedEntry(f"fund {fund_code} has no {detail} account")
-    if status == "over_release":
-        return UnbalancedEntry(f"fund {fund_code} would release more than it holds")
-    if status == "insufficient":
-        return InsufficientFunds(
-            f"fund {fund_code} has {fen_to_decimal_string(available_fen)} available; "
-            f"this needs {fen_to_decimal_string(needed_fen)}",
-            fields={"amount": ["more than the fund has available"]}, fund_code=fund_code,
-            available_fen=available_fen)
-    raise AssertionError(f"journal_post_entry answered {status!r}")

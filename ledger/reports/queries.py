@@ -42,6 +42,7 @@ from ..journal.models import (
     Hold,
     JournalEntry,
     Period,
+    PeriodState as PeriodLifeState,
     Posting,
     Side,
 )
@@ -231,8 +232,8 @@ def months_between(date_from: date, date_to: date) -> list[str]:
 def period_state(session, params: ReportParams) -> PeriodState:
     months = months_between(params.date_from, params.date_to)
     rows = {r.month: r for r in session.execute(
-        sa.select(Period.month, Period.closed, Period.closed_at).where(Period.month.in_(months)))}
-    closed = all(m in rows and rows[m].closed and rows[m].closed_at for m in months)
+        sa.select(Period.month, Period.state, Period.closed_at).where(Period.month.in_(months)))}
+    closed = all(m in rows and rows[m].state == PeriodLifeState.closed and rows[m].closed_at for m in months)
     closed_at = max(as_utc(rows[m].closed_at) for m in months) if closed else None
     return PeriodState(closed, closed_at, tuple(months))
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..auth.models import Region, Role
-from ..auth.permissions import confined_county_id
+from ..auth.access import as_actor
 from ..extensions import db
 
 web_bp = Blueprint("web", __name__)
@@ -22,7 +22,7 @@ def _scope_text(user) -> str:
     role = Role(user.role)
     if role in (Role.charity, Role.vendor):
         return _("You see the records of %(organisation)s only.", organisation=user.organisation.name)
-    county_id = confined_county_id(user)
+    county_id = as_actor(user).county_id
     if county_id is not None:
         county = db.session.get(Region, county_id)
         return _("You see the records of %(county)s and its villages and communities.", county=county.name)

@@ -51,7 +51,7 @@ def beancount_balances(path):
 
 def app_balances(session, as_of=None):
     """Every account with a non-zero balance (the trial balance also lists accounts that moved and came back)."""
-    return {row.account_code: Decimal(row.balance_fen) / 100 for row in services.trial_balance(session, as_of)
+    return {row.account_code: Decimal(row.balance_fen) / 100 for row in services.trial_balance(session, as_of=as_of)
             if row.balance_fen}
 
 

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from ledger.errors import IdempotencyConflict, LedgerError
 from ledger.funds import services
 from ledger.idempotency import request_fingerprint, run_idempotent
-from ledger.journal.models import IdempotencyRecord, JournalEntry
+from ledger.idempotency import IdempotencyRecord
+from ledger.journal.models import JournalEntry
 from tests.journal.factories import YUTAI, on
 
 
