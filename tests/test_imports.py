@@ -3,6 +3,8 @@ where, and that a file is applied once, all or nothing."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import date, datetime
 
 import pytest
@@ -11,6 +13,7 @@ from stdnum.cn import ric
 
 from ledger import imports
 from ledger.auth.models import Region, RegionLevel, User
+from ledger.extensions import db
 from ledger.imports import Column, ImportBatch, RowError, RowSchema
 
 
@@ -317,3 +320,45 @@ def test_a_registry_check_finds_rows_already_in_the_database_with_one_query(sess
 
     assert where(parsed.errors) == [(3, "村(社区)代码", "is already registered")]
     assert queries == [["370827-001", "370827-002"]]
+
+
+@pytest.mark.postgres
+def test_two_applies_of_the_same_file_at_once_apply_it_once(app, session, county, finance_id):
+    """The first apply holds its transaction open; the second one's claim waits for it (seen in
+    pg_stat_activity), then finds the first batch and applies nothing."""
+    parsed = imports.preview(VILLAGES_CSV, VILLAGE_SCHEMA, filename="a.csv")
+    first_claimed, release_first = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def apply(name, hold):
+        with app.app_context():
+            try:
+                outcome = imports.apply_once(db.session, "villages", parsed, add_villages(county), finance_id)
+                if hold:
+                    first_claimed.set()
+                    assert release_first.wait(30)
+                db.session.commit()
+                outcomes[name] = (outcome.applied_now, outcome.batch.id)
+            finally:
+                first_claimed.set()
+                db.session.remove()
+
+    first = threading.Thread(target=apply, args=("first", True))
+    second = threading.Thread(target=apply, args=("second", False))
+    first.start()
+    assert first_claimed.wait(30)
+    second.start()
+    waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO import_batches%'")
+    deadline = time.monotonic() + 30
+    while not session.scalar(waiting):
+        session.rollback()
+        assert time.monotonic() < deadline, "the second apply never waited for the first"
+    session.rollback()
+    release_first.set()
+    first.join(30)
+    second.join(30)
+
+    assert outcomes["first"][0] is True and outcomes["second"] == (False, outcomes["first"][1])
+    assert villages(session) == ["370827-001", "370827-002"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 1
