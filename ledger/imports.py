@@ -47,9 +47,9 @@ Memory and speed: `iter_rows` is a generator: besides the file's bytes it holds 
 time (the text is decoded once whole to prove it decodes, then again as a stream). `preview`
 keeps every clean row as a dict: about 550 bytes a row of six columns, 55 MB for 100,000
 rows; 400,000 rows of a department list are better streamed through `iter_rows`. Parsing
-100,000 six-column rows takes about 2 s here, and about five times that with a resident ID
-column, whose check (python-stdnum, via `ledger.identity`) is most of the time
-(`bench/imports.py` measures both).
+100,000 six-column rows takes about 2 s on the 2-core test machine; with a resident ID column
+7 to 20 s, nearly all of it the ID check itself (python-stdnum's region lookup, via
+`ledger.identity`). `bench/imports.py` measures both.
 
 Messages are plain English; the row, column, value and message are separate fields, so
 the web layer can translate and lay them out (`第 7 行 "居民身份证号": ...`). This module
