@@ -13,3 +13,4 @@ from .journal.models import (  # noqa: F401
     Posting,
 )
 from .reports.models import ReportRun  # noqa: F401,E402
+from .imports import ImportBatch  # noqa: F401,E402
