@@ -3,14 +3,14 @@
 The unique constraint on (kind, sha256) is what makes an import idempotent
 (`ledger.imports.apply_once` claims it with INSERT ... ON CONFLICT DO NOTHING).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
