@@ -39,7 +39,7 @@ def create_app(config=None) -> Flask:
 
     install_db_events(app, db)
 
-    from .errors import register_error_handlers
+    from .error_handlers import register_error_handlers
 
     register_error_handlers(app)
 

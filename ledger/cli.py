@@ -1,8 +1,14 @@
-"""`flask --app wsgi ...` commands: users, seed-demo (and the journal commands of the fund ledger)."""
+"""`flask --app wsgi ...` commands: users, seed-demo, and the journal's verify and export.
+
+    flask --app wsgi journal verify
+    flask --app wsgi journal export --format beancount|csv [--until YYYY-MM-DD] [--output FILE]
+"""
 from __future__ import annotations
 
 import os
 import secrets
+import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -11,6 +17,8 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .errors import LedgerError
+from .journal.chain import verify_journal
+from .journal.export import export_beancount, export_csv
 from .extensions import db
 
 users_cli = AppGroup("users", help="Manage users and their API tokens.")
@@ -130,9 +138,44 @@ def seed_demo_command(if_empty):
             click.echo("  " + line)
 
 
+journal_cli = AppGroup("journal", help="Verify and export the journal.")
+
+
+@journal_cli.command("verify")
+def verify_command():
+    """Recompute every fund's hash chain; report ok or the first entry changed, deleted or out of order.
+
+    Exits with status 1 and names the entry when a chain is broken."""
+    result = verify_journal(db.session)
+    db.session.rollback()
+    if result.ok:
+        click.echo(f"ok: {result.entry_count} entries in {result.chain_count} chains; digest {result.digest}")
+        return
+    click.echo(f"FAILED: {result.problem}", err=True)
+    sys.exit(1)
+
+
+@journal_cli.command("export")
+@click.option("--format", "export_format", type=click.Choice(["beancount", "csv"]), default="beancount",
+              show_default=True)
+@click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="last value date to include (default: everything)")
+@click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="file to write (default: standard output)")
+def export_command(export_format, until, output):
+    """Write the journal as beancount (with a balance assertion per account) or CSV."""
+    until_on: date | None = until.date() if until else None
+    writer = export_beancount if export_format == "beancount" else export_csv
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            count = writer(db.session, handle, until=until_on)
+        click.echo(f"{count} entries written to {output}", err=True)
+    else:
+        writer(db.session, sys.stdout, until=until_on)
+    db.session.rollback()
+
+
 def register_cli(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
-    from .journal.cli import journal_cli
-
     app.cli.add_command(journal_cli)

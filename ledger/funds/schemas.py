@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..identity import IdentityNumberError, mask_id_number, validate_credit_code, validate_resident_id
+from ..identity import IdentityNumberError, shown_counterparty_id, validate_credit_code, validate_resident_id
 from ..schemas import Amount, StrictSchema
 from ..timeutil import LOCAL_TZ, as_utc, utcnow
 from .services import PURPOSES, RECEIPT_SOURCES, Payee
@@ -187,10 +187,8 @@ class HoldsQuery(Schema):
 # --- responses ----------------------------------------------------------------------------
 
 def shown_id_number(kind: str | None, id_number: str | None) -> str | None:
-    """A person's or organisation's ID is masked wherever shown; a fund's code is not a secret."""
-    if not id_number:
-        return None
-    return id_number if kind == "fund" else mask_id_number(id_number)
+    """`identity.shown_counterparty_id`, with None where there is no number (the JSON shape)."""
+    return shown_counterparty_id(kind, id_number) or None
 
 
 class CounterpartyOut(Schema):

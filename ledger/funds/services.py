@@ -26,7 +26,6 @@ protection of requests is `ledger.idempotency.run_idempotent`.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -257,7 +256,7 @@ def _checked_payee(payee: Payee | None, *, required: bool = True) -> Payee | Non
             errors["payee_id_number"] = ["a person's resident ID number is required"]
         else:
             try:
-                id_number = _resident_id(id_number)
+                id_number = validate_resident_id(id_number)
             except IdentityNumberError as error:
                 errors["payee_id_number"] = [str(error)]
     elif payee.kind == "organisation":
@@ -271,13 +270,6 @@ def _checked_payee(payee: Payee | None, *, required: bool = True) -> Payee | Non
     if errors:
         raise ValidationError(fields=errors)
     return Payee(kind=payee.kind, name=name, id_number=id_number)
-
-
-@functools.lru_cache(maxsize=4096)
-def _resident_id(value: str) -> str:
-    """validate_resident_id, remembered: the check reads the region code table, and the same
-    payees come back again and again in a payment run."""
-    return validate_resident_id(value)
 
 
 def _checked_purpose(purpose: str) -> str:

@@ -21,7 +21,7 @@ from itertools import groupby
 
 import sqlalchemy as sa
 
-from ..identity import mask_id_number
+from ..identity import shown_counterparty_id
 from ..money import fen_to_decimal_string
 from .accounts import beancount_account_name
 from .balances import account_totals
@@ -83,8 +83,9 @@ def export_beancount(session, out, *, until: date | None = None) -> int:
             payee = entry.counterparty_name or ""
             out.write(f"{entry.value_on.isoformat()} * {_quote(payee)} {_quote(entry.memo)}\n")
             out.write(f"  voucher: {_quote(entry.voucher_no)}\n  kind: {_quote(_value(entry.kind))}\n")
-            if entry.counterparty_id_number and entry.counterparty_kind in ("person", "organisation"):
-                out.write(f"  counterparty_id: {_quote(mask_id_number(entry.counterparty_id_number))}\n")
+            if entry.counterparty_id_number:
+                shown = shown_counterparty_id(entry.counterparty_kind, entry.counterparty_id_number)
+                out.write(f"  counterparty_id: {_quote(shown)}\n")
             out.write(f"  hash: {_quote(entry.entry_hash)}\n")
             for row in group:
                 amount = row.amount_fen if _value(row.side) == "debit" else -row.amount_fen
@@ -99,12 +100,6 @@ def export_beancount(session, out, *, until: date | None = None) -> int:
         out.write(f"{assert_on} balance {names[row.id]}  {fen_to_decimal_string(debit - credit)} {CURRENCY}\n")
     return count
 
-
-def _shown_id(row) -> str:
-    """A person's or organisation's ID number masked; a fund's code (allocations) as it is."""
-    if row.counterparty_kind in ("person", "organisation"):
-        return mask_id_number(row.counterparty_id_number)
-    return row.counterparty_id_number or ""
 
 
 CSV_COLUMNS = ["voucher_no", "value_on", "kind", "chain_fund", "account_code", "account_name", "side",
@@ -127,7 +122,7 @@ def export_csv(session, out, *, until: date | None = None) -> int:
             account = accounts[row.account_id]
             writer.writerow([row.voucher_no, row.value_on.isoformat(), _value(row.kind), row.chain_fund,
                              account.code, account.name, _value(row.side), fen_to_decimal_string(row.amount_fen),
-                             row.memo, row.counterparty_name or "", _shown_id(row), row.entry_hash])
+                             row.memo, row.counterparty_name or "", shown_counterparty_id(row.counterparty_kind, row.counterparty_id_number), row.entry_hash])
     finally:
         rows.close()
     return count

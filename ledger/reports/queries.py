@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased
 
 from ..errors import BadRequest
 from ..funds.services import PURPOSES
-from ..identity import mask_id_number
+from ..identity import shown_counterparty_id
 from ..journal.models import (
     Account,
     AccountRole,
@@ -526,8 +526,7 @@ def _register_row(entry, postings, balance, cash_ids, scope, reversed_by) -> tup
     if entry.id in reversed_by:
         marks.append(f"已被 {reversed_by[entry.id]} 冲销")
     # Funds are named by their public code; people's and organisations' numbers are masked.
-    masked = (entry.counterparty_id_number or "") if entry.counterparty_kind == "fund" \
-        else mask_id_number(entry.counterparty_id_number)
+    masked = shown_counterparty_id(entry.counterparty_kind, entry.counterparty_id_number)
     counterparty = " ".join(x for x in (entry.counterparty_name or "", masked) if x)
     return balance, RegisterRow(
         voucher_no=entry.voucher_no, value_on=entry.value_on, kind=KIND_LABELS.get(kind, kind.value),

@@ -1,0 +1,150 @@
+"""The one place that turns refusals into responses: JSON for the API, a page for people.
+
+`register_error_handlers(app)` maps every `LedgerError` (`ledger.errors`, with its
+status, code and message), CSRF failures, HTTP errors and anything unexpected
+(500, logged, nothing saved: the session is rolled back) to `render_error`.
+"""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .errors import LedgerError
+from .extensions import db
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def _http_message(status: int, fallback: str) -> str:
+    """A message a person can act on. API clients get English (stable for programs);
+    HTML pages get the interface language."""
+    if _wants_json():
+        return _API_MESSAGES.get(status, fallback)
+    messages = {
+        400: _("The request could not be understood."),
+        401: _("Please log in first."),
+        403: _("You do not have permission to do this."),
+        404: _("The page or record was not found."),
+        405: _("This method is not allowed here."),
+        409: _("The record was changed in the meantime; reload it and try again."),
+        413: _("The request body is too large."),
+        415: _("This kind of content is not accepted here."),
+        422: _("Some fields are invalid."),
+        429: _("Too many attempts; wait a moment and try again."),
+        500: _("Something went wrong on our side; nothing was saved."),
+        503: _("The service is temporarily unavailable."),
+    }
+    return messages.get(status, fallback)
+
+
+_API_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Authentication is required: send `Authorization: Bearer <token>`.",
+    403: "Your role may not do this.",
+    404: "No such resource (or not one you may see).",
+    405: "This method is not allowed on this resource.",
+    409: "The request conflicts with the current state of the record.",
+    413: "The request body is too large.",
+    415: "Send the body as JSON with Content-Type: application/json.",
+    422: "Some fields are invalid.",
+    429: "Too many requests.",
+    500: "Internal error; nothing was saved.",
+    503: "The service is temporarily unavailable.",
+}
+
+
+def _status_title(status: int) -> str:
+    titles = {
+        400: _("Bad request"),
+        401: _("Not logged in"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Not allowed here"),
+        409: _("Conflict"),
+        413: _("Too large"),
+        415: _("Wrong content type"),
+        422: _("Invalid input"),
+        429: _("Please wait"),
+        500: _("Server error"),
+        503: _("Unavailable"),
+    }
+    return titles.get(status, str(status))
+
+
+def render_error(status: int, code: str, message: str, fields: dict | None = None, extra: dict | None = None,
+                 detail: str | None = None):
+    """The one rendering of a refusal: JSON `{"error": {...}}` for the API, a page for people."""
+    if _wants_json():
+        body = {"code": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        if extra:
+            body.update(extra)
+        return jsonify({"error": body}), status
+    return render_template("errors/error.html", status=status, title=_status_title(status), message=message,
+                           detail=detail, fields=fields or {}), status
+
+
+#: On HTML pages, the specific message of these refusals is worth showing (it says what to
+#: change); for 401/403/404 the generic text is shown, which also reveals nothing.
+_HTML_DETAIL_STATUSES = {400, 409, 422}
+
+
+def register_error_handlers(app):
+    @app.errorhandler(LedgerError)
+    def handle_ledger_error(error: LedgerError):
+        db.session.rollback()
+        if _wants_json():
+            return render_error(error.status, error.code, error.message, error.fields, error.details)
+        detail = error.message if error.status in _HTML_DETAIL_STATUSES else None
+        return render_error(error.status, error.code, _http_message(error.status, error.message), error.fields,
+                            detail=detail)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        db.session.rollback()
+        if _wants_json():
+            return render_error(400, "csrf_failed", "The form's CSRF token is missing or invalid.")
+        return render_error(400, "csrf_failed", _("This form has expired or did not come from this site. "
+                                                  "Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        db.session.rollback()
+        status = error.code or 500
+        message = _http_message(status, error.description or error.name)
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            if _wants_json():
+                message = f"The request body is larger than the limit of {limit} bytes."
+            else:
+                message = _("The request body is larger than %(limit)s bytes.", limit=limit)
+        return render_error(status, _HTTP_CODES.get(status, "http_error"), message)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500, "internal_error", _http_message(500, "internal error"))
