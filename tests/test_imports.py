@@ -126,7 +126,7 @@ def test_every_bad_row_is_reported_with_its_row_column_and_reason_and_nothing_is
     parsed = aid_preview(text.encode("utf-8"))
 
     assert where(parsed.errors) == [
-        (3, "居民身份证号", "not a valid resident ID number (the number's checksum or check digit is invalid.)"),
+        (3, "居民身份证号", "wrong check digit: the last character does not match the others (a digit is mistyped)"),
         (4, "姓名", "is required"),
         (4, "金额(元)", "must have at most 2 decimal places (fen)"),
         (4, "发放日期", "is not a day of the calendar"),
