@@ -43,19 +43,20 @@ def create_app(config=None) -> Flask:
 
     register_error_handlers(app)
 
-    from .api import api_bp, register as register_api
-    from .auth import register as register_auth
+    from .api import create_api_blueprint
+    from .requests import commit_request
     from .web.views import register as register_web
 
     register_web(app)
-    register_auth(app)
-    # Features add their routes to `api_bp` while they register, so the API blueprint is
-    # registered after them (a blueprint takes no new routes once registered).
-    for register in _feature_registrations():
-        register(app)
-    register_api(app)
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
+    features = _features()
+    for feature in features:
+        feature.register(app)
+    api_blueprints = [feature.api_blueprint() for feature in features]
+    api = create_api_blueprint(api_blueprints)
+    app.register_blueprint(api)
+    for blueprint in (api, *api_blueprints):
+        csrf.exempt(blueprint)  # the API authenticates with bearer tokens, never cookies
+    app.after_request(commit_request)  # the request boundary: one commit (see ledger.requests)
 
     from .cli import register_cli
 
@@ -69,16 +70,13 @@ def create_app(config=None) -> Flask:
     return app
 
 
-def _feature_registrations():
-    """Feature packages add their blueprints here (web views and API routes)."""
-    from .funds import register as register_funds
+def _features():
+    """The feature packages, in the order their pages appear. Each has `register(app)` (its web
+    blueprints and start-page sections) and `api_blueprint()` (its blueprint under /api/v1).
+    Listed explicitly: a feature that fails to import fails the app, never goes missing."""
+    from . import auth, funds, reports
 
-    yield register_funds
-    try:
-        from .reports import register as register_reports
-    except ImportError:  # the reports package registers itself once it has views
-        return
-    yield register_reports
+    return (auth, funds, reports)
 
 
 def select_locale():

@@ -2,9 +2,15 @@
 
     flask --app wsgi journal verify
     flask --app wsgi journal export --format beancount|csv [--until YYYY-MM-DD] [--output FILE]
+
+A command that writes is one unit of work (`@one_transaction`): it commits once when it
+returns, or rolls back and reports a refusal as a click error; it prints what it did only
+after the commit (it returns the lines, or a callable that reports), so nothing is
+announced that was not saved.
 """
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sys
@@ -17,17 +23,39 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .errors import LedgerError
+from .extensions import db
 from .journal.chain import verify_journal
 from .journal.export import export_beancount, export_csv
-from .extensions import db
 
 users_cli = AppGroup("users", help="Manage users and their API tokens.")
 
 
-def _fail(error: LedgerError):
-    db.session.rollback()
+def _refusal(error: LedgerError) -> click.ClickException:
     detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (error.fields or {}).items())
-    raise click.ClickException(error.message + (f" ({detail})" if detail else ""))
+    return click.ClickException(error.message + (f" ({detail})" if detail else ""))
+
+
+def one_transaction(command):
+    """The command boundary: run `command`, commit once, then print what it returned (a line,
+    lines, or a callable that reports); any error rolls everything back."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            report = command(*args, **kwargs)
+            db.session.commit()
+        except LedgerError as error:
+            db.session.rollback()
+            raise _refusal(error) from None
+        except BaseException:
+            db.session.rollback()
+            raise
+        if callable(report):
+            report()
+        else:
+            for line in [report] if isinstance(report, str) else (report or ()):
+                click.echo(line)
+
+    return wrapper
 
 
 @users_cli.command("create")
@@ -36,53 +64,41 @@ def _fail(error: LedgerError):
 @click.option("--org", "org_code", required=True, help="organisation code, e.g. MZJ-370800")
 @click.option("--password", help="at least 10 characters; a random one is generated and printed if omitted")
 @click.option("--name", "display_name", default="", help="display name")
+@one_transaction
 def create_user_command(username, role, org_code, password, display_name):
     """Create a user in an organisation with a role."""
     from .auth.services import create_user
 
     generated = password is None
     password = password or secrets.token_urlsafe(12)
-    try:
-        create_user(db.session, username, role, org_code, password, display_name)
-    except LedgerError as error:
-        _fail(error)
-    db.session.commit()
-    click.echo(f"created user {username} ({role}, {org_code})")
-    if generated:
-        click.echo(f"password: {password}")
+    create_user(db.session, username, role, org_code, password, display_name)
+    return [f"created user {username} ({role}, {org_code})"] + ([f"password: {password}"] if generated else [])
 
 
 @users_cli.command("token")
 @click.argument("username")
 @click.option("--label", default="", help="what the token is for")
+@one_transaction
 def token_command(username, label):
     """Issue a new API token for USERNAME; it is printed once and never stored."""
     from .auth.services import get_user, issue_token
 
-    try:
-        user = get_user(db.session, username)
-        if not user.active:
-            raise click.ClickException(f"user {username} is disabled")
-        token = issue_token(db.session, user, label)
-    except LedgerError as error:
-        _fail(error)
-    db.session.commit()
-    click.echo(token)
+    user = get_user(db.session, username)
+    if not user.active:
+        raise click.ClickException(f"user {username} is disabled")
+    return issue_token(db.session, user, label)
 
 
 @users_cli.command("revoke")
 @click.argument("username")
 @click.option("--prefix", help="revoke only the token starting with this prefix (as `users list` shows)")
+@one_transaction
 def revoke_command(username, prefix):
     """Revoke a user's API tokens."""
     from .auth.services import get_user, revoke_tokens
 
-    try:
-        count = revoke_tokens(db.session, get_user(db.session, username), prefix)
-    except LedgerError as error:
-        _fail(error)
-    db.session.commit()
-    click.echo(f"revoked {count} token(s) of {username}")
+    count = revoke_tokens(db.session, get_user(db.session, username), prefix)
+    return f"revoked {count} token(s) of {username}"
 
 
 @users_cli.command("list")
@@ -101,41 +117,42 @@ def list_command():
 
 @users_cli.command("disable")
 @click.argument("username")
+@one_transaction
 def disable_command(username):
     """Disable a user: no more logins, all tokens revoked."""
     from .auth.services import disable_user
 
-    try:
-        disable_user(db.session, username)
-    except LedgerError as error:
-        _fail(error)
-    db.session.commit()
-    click.echo(f"disabled {username}")
+    disable_user(db.session, username)
+    return f"disabled {username}"
 
 
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="do nothing when the database already has users")
+@one_transaction
 def seed_demo_command(if_empty):
     """Create the demo city, counties, villages, organisations, funds and users (idempotent)."""
     from .auth.models import User
     from .demo import seed
 
     if if_empty and db.session.scalar(sa.select(sa.func.count(User.id))):
-        click.echo("database already has data; demo seed skipped")
-        return
+        return "database already has data; demo seed skipped"
     result = seed(db.session)
-    db.session.commit()
-    click.echo(f"regions created: {result.created_regions}, organisations created: {result.created_organisations}")
-    if result.credentials:
-        lines = [f"{username:<16} {role:<9} {password}" for username, role, password in result.credentials]
-        path = Path(current_app.instance_path) / "demo-logins.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("demo logins (username, role, password)\n" + "\n".join(lines) + "\n")
-        os.chmod(path, 0o600)
-        click.echo("demo logins (username, role, password), also kept in instance/demo-logins.txt:")
-        for line in lines:
-            click.echo("  " + line)
+
+    def report():
+        click.echo(f"regions created: {result.created_regions}, organisations created: "
+                   f"{result.created_organisations}")
+        if result.credentials:
+            lines = [f"{username:<16} {role:<9} {password}" for username, role, password in result.credentials]
+            path = Path(current_app.instance_path) / "demo-logins.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("demo logins (username, role, password)\n" + "\n".join(lines) + "\n")
+            os.chmod(path, 0o600)
+            click.echo("demo logins (username, role, password), also kept in instance/demo-logins.txt:")
+            for line in lines:
+                click.echo("  " + line)
+
+    return report
 
 
 journal_cli = AppGroup("journal", help="Verify and export the journal.")

@@ -43,6 +43,23 @@ class BadRequest(LedgerError):
     code = "bad_request"
 
 
+class IdempotencyKeyRequired(BadRequest):
+    """Send an `Idempotency-Key` header (a unique string of up to 120 printable characters, e.g. a UUID) with every request that moves money, so that a retry can never pay twice.
+
+    Rule: a money-moving API write runs once per (user, key); the length limit is
+    `ledger.requests.IDEMPOTENCY_KEY_MAX` (the column holds 200 characters, web keys carry a prefix).
+    """
+
+    code = "idempotency_key_required"
+
+
+class UnsupportedMediaType(LedgerError):
+    """Send the body as JSON with `Content-Type: application/json`."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
 class ValidationError(LedgerError):
     """One or more fields are invalid; `fields` says which and why."""
 

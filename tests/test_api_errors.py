@@ -71,3 +71,26 @@ def test_unknown_paths_and_methods_answer_in_the_same_shape(client, caller):
     _error(client.get("/api/v1/no-such-thing", headers=caller), 404, "not_found")
     _error(client.delete("/api/v1/me", headers=caller), 405, "method_not_allowed")
     _error(client.get("/api/v1/organisations/NO-SUCH-ORG", headers=caller), 404, "not_found")
+
+
+def test_every_error_class_names_a_complete_sentence_as_its_message(app):
+    """The first docstring line is the message a person reads: never cut off mid-sentence."""
+    from ledger.errors import LedgerError
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    cut = sorted(f"{cls.__module__}.{cls.__name__}: {cls().message!r}" for cls in set(subclasses(LedgerError))
+                 if not cls().message.rstrip("`").endswith((".", "?", "!")))
+    assert not cut, "messages that do not end a sentence:\n" + "\n".join(cut)
+
+
+def test_the_idempotency_key_message_is_whole_and_names_its_limit(app):
+    from ledger.errors import IdempotencyKeyRequired
+    from ledger.requests import IDEMPOTENCY_KEY_MAX
+
+    message = IdempotencyKeyRequired().message
+    assert message.endswith("so that a retry can never pay twice.")
+    assert f"up to {IDEMPOTENCY_KEY_MAX} " in message

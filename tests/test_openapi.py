@@ -48,3 +48,54 @@ def test_the_documents_are_public_and_the_docs_page_lists_every_path(client):
     text = page.get_data(as_text=True)
     for path in document.get_json()["paths"]:
         assert f"<code>{path}</code>" in text, path
+
+
+def test_every_api_route_carries_an_operation_record(app):
+    """A new route under /api/v1 without `@operation` fails here (and would be missing from the document)."""
+    from ledger.openapi import operation_of
+
+    missing = sorted(f"{rule.rule} ({rule.endpoint})" for rule in app.url_map.iter_rules()
+                     if rule.rule.startswith("/api/v1") and rule.endpoint not in PUBLIC_ENDPOINTS
+                     and operation_of(app.view_functions[rule.endpoint]) is None)
+    assert not missing, "API routes without @operation: " + ", ".join(missing)
+
+
+def test_every_feature_has_its_own_api_blueprint_under_the_api_parent(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")}
+    assert {"api.auth.me", "api.funds.fund_tree", "api.reports.report_job"} <= endpoints
+    assert {endpoint.split(".")[1] for endpoint in endpoints - PUBLIC_ENDPOINTS} == {"auth", "funds", "reports"}
+
+
+def test_the_standard_refusals_and_the_idempotency_key_are_documented(app, client):
+    from ledger.openapi import IDEMPOTENCY_KEY_MAX, operation_of
+
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1") or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        view = app.view_functions[rule.endpoint]
+        record = operation_of(view)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            where = f"{method} {rule.rule}"
+            documented = paths[_openapi_path(rule.rule)][method.lower()]
+            responses = documented["responses"]
+            assert "401" in responses, where
+            if rule.arguments:
+                assert "404" in responses, where
+            if getattr(view, "allowed_roles", None) is not None and len(view.allowed_roles) < 6:
+                assert "403" in responses, where
+            if record.body is not None:
+                assert {"409", "413", "415", "422"} <= set(responses), where
+            header = [p for p in documented.get("parameters", []) if p["name"] == "Idempotency-Key"]
+            if record.idempotency_key == "required":
+                assert header and header[0]["required"] and header[0]["schema"]["maxLength"] == IDEMPOTENCY_KEY_MAX
+                assert "400" in responses, where
+            elif record.idempotency_key is None:
+                assert not header, where
+
+
+def test_a_query_schema_on_the_decorator_is_what_the_view_parses(app, client):
+    """The same record documents `as_of` and refuses a bad one (docs and parsing cannot drift)."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    names = {p["name"] for p in paths["/api/v1/funds"]["get"]["parameters"]}
+    assert "as_of" in names

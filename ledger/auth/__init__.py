@@ -1,7 +1,8 @@
 """Users, roles, organisations, sign-in and API tokens.
 
 `register(app)` attaches the sign-in pages, the account and directory pages and
-their start-page sections; the API routes are loaded by `ledger.api.register`.
+their start-page sections; `api_blueprint()` gives the factory the API routes (who am I,
+organisations, tokens) to nest under /api/v1.
 """
 from flask_babel import lazy_gettext as _l
 
@@ -22,3 +23,9 @@ def register(app):
     add_section("auth.tokens", _l("API tokens"),
                 _l("Tokens that let your programs use the API in your name; create and revoke them."),
                 ["admin", "finance", "reviewer", "charity", "vendor", "auditor"], order=90, in_menu=False)
+
+
+def api_blueprint():
+    from .api import auth_api
+
+    return auth_api

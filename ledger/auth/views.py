@@ -1,7 +1,10 @@
 """Sign-in, sign-out, the language switch and the user's own API tokens (HTML).
 
 Every POST here is protected by the app-wide CSRF check (Flask-WTF). Failed
-logins are counted and lock the account for a growing time (see services).
+logins are counted and lock the account for a growing time (see services). Nothing here
+moves money: what these views write (the failure count, the login event, a token, the
+language) is committed once at the request boundary (`ledger.requests.commit_request`),
+also when the page answers 401 or 429.
 """
 from __future__ import annotations
 
@@ -48,19 +51,17 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(db.session, form.username.data.strip(), form.password.data, _login_settings())
-        except AccountLocked as locked:
-            db.session.commit()
+        except AccountLocked as locked:  # the lock is kept: the request commits at its boundary
             form.password.errors.append(
                 _("Too many failed logins. Try again in %(seconds)s seconds.", seconds=locked.details["retry_after"])
             )
             return render_template("auth/login.html", form=form), 429
         if user is None:
-            db.session.commit()  # keep the failure count
+            # the failure count is kept: the request commits at its boundary
             form.password.errors.append(_("Wrong username or password."))
             status = 401
         else:
             record_event(db.session, user, "login", user.username, ip=request.remote_addr)
-            db.session.commit()
             language = session.get("lang")
             session.clear()  # a fresh session for the signed-in user (no fixation)
             if language:
@@ -91,7 +92,6 @@ def set_language(code: str):
         session["lang"] = code
         if current_user.is_authenticated:
             current_user.locale = code
-            db.session.commit()
     return redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))
 
 
@@ -103,7 +103,6 @@ def tokens():
     new_token = None
     if form.validate_on_submit():
         new_token = issue_token(db.session, current_user, (form.label.data or "").strip())
-        db.session.commit()
         form = TokenCreateForm(formdata=None)
     rows = list_tokens(db.session, current_user)
     response = render_template("auth/tokens.html", form=form, tokens=rows, new_token=new_token,
@@ -117,6 +116,5 @@ def tokens():
 @login_required
 def revoke(token_id: int):
     row = revoke_token(db.session, current_user, token_id)
-    db.session.commit()
     flash(_("Token %(prefix)s… revoked; programs using it are refused from now on.", prefix=row.prefix), "info")
     return redirect(url_for("auth.tokens"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,11 +20,10 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.models import Role
 from ..auth.permissions import require_roles
-from ..errors import LedgerError, NotFound
+from ..errors import NotFound
 from ..extensions import db
-from ..idempotency import request_fingerprint, run_idempotent
 from ..journal.models import Hold
-from ..money import format_cny
+from ..requests import form_write
 from ..timeutil import local_today, utcnow
 from . import services
 from .api import visible_entry
@@ -53,22 +51,6 @@ funds_bp = Blueprint("funds", __name__, url_prefix="/funds")
 READERS = (Role.admin, Role.finance, Role.reviewer, Role.auditor)
 ENTRIES_PER_PAGE = 20
 
-#: Refusals a person can act on, in the interface language, by error code.
-REFUSAL_MESSAGES = {
-    "insufficient_funds": _l("The fund cannot afford this: its available balance is too small."),
-    "period_closed": _l("This month is closed; choose a date in an open month."),
-    "hold_expired": _l("The hold has expired; its money was released and it can no longer be paid."),
-    "hold_not_pending": _l("The hold is no longer pending."),
-    "already_reversed": _l("This entry has already been reversed."),
-    "idempotency_conflict": _l("This form was already submitted with other values. "
-                               "Open the form again to record a new entry."),
-    "ledger_busy": _l("The ledger is busy; nothing was saved. Please try again."),
-}
-
-#: Which form field a refusal belongs next to, by error code.
-REFUSAL_FIELDS = {"insufficient_funds": "amount", "period_closed": "value_on"}
-
-
 def _user():
     return current_user._get_current_object()
 
@@ -90,70 +72,10 @@ def fund_helpers():
             "fund_level_code": lambda level: getattr(level, "value", level)}
 
 
-# --- running a form's operation once ---------------------------------------------------------
-
-def _form_fingerprint() -> str:
-    """The form's fields in a stable order, without the CSRF token (it changes per session)."""
-    items = sorted((name, value) for name, values in request.form.lists() for value in values
-                   if name != "csrf_token")
-    return request_fingerprint("POST", request.path, urlencode(items).encode())
-
-
-def _run_once(form, operation) -> dict:
-    """Run `operation(key)` once for this form's one-time key and commit; a repeat of the
-    same submission returns the first result (a dict) instead of recording again."""
-    key = "web:" + form.idempotency_key.data
-    _status, body = run_idempotent(db.session, current_user.id, key, _form_fingerprint(),
-                                   lambda: (201, operation(key)))
-    db.session.commit()
-    return body
-
-
-def _refused(form, error: LedgerError, fields: dict[str, str] | None = None) -> int:
-    """Put a refusal next to the field it concerns (or above the form); return the status.
-
-    Money refusals get a message in the interface language; a service's field errors go
-    next to the form field of that name (`fields` maps service names to form names)."""
-    db.session.rollback()
-    message = REFUSAL_MESSAGES.get(error.code)
-    if message is not None:
-        if error.code == "insufficient_funds" and error.details.get("available_fen") is not None:
-            message = _("The fund cannot afford this: it has %(available)s available.",
-                        available=format_cny(error.details["available_fen"]))
-        target = getattr(form, REFUSAL_FIELDS.get(error.code, ""), None)
-        if target is not None:
-            target.errors = list(target.errors) + [message]
-        else:
-            form.form_errors.append(message)
-        return error.status
-    unplaced = []
-    for name, problems in (error.fields or {}).items():
-        field = getattr(form, (fields or {}).get(name, name), None)
-        if field is not None and hasattr(field, "errors") and name != "idempotency_key":
-            field.errors = list(field.errors) + [str(problem) for problem in problems]
-        else:
-            unplaced.extend(f"{name}: {problem}" for problem in problems)
-    if unplaced or not error.fields:
-        form.form_errors.append(error.message if not unplaced else "; ".join(unplaced))
-    return error.status if error.status >= 400 else 400
-
+# --- recording a form's operation once (the shared door: `ledger.requests.form_write`) -------------
 
 def _flash_recorded(body: dict, text) -> None:
     flash(text.format(voucher=body.get("voucher_no", "")) if body.get("voucher_no") else text, "success")
-
-
-def _submit(form, operation, done, fields: dict[str, str] | None = None):
-    """The money forms' one path. When `form` validates, record `operation(key)` once (`_run_once`)
-    and answer `done(body)` (a flash and a redirect); a refusal is put next to its field (`_refused`,
-    with `fields`). Returns (the answer, None) on success, else (None, the status to show the form
-    again with: 200 for a first view, 422 for invalid input, the refusal's status)."""
-    if not form.validate_on_submit():
-        return None, 422 if request.method == "POST" else 200
-    try:
-        body = _run_once(form, operation)
-    except LedgerError as error:
-        return None, _refused(form, error, fields)
-    return done(body), None
 
 
 def _recorded(text, endpoint: str, **values):
@@ -296,7 +218,7 @@ def receipt(code):
             payer_name=form.payer_name.data.strip(), value_on=form.value_on.data,
             memo=(form.memo.data or "").strip(), idempotency_key=key)
         return {"voucher_no": entry.voucher_no}
-    answer, status = _submit(form, operation, _recorded(_("Receipt recorded: voucher {voucher}."),
+    answer, status = form_write(form, operation, _recorded(_("Receipt recorded: voucher {voucher}."),
                                                         "funds.fund", code=code),
                              {"payer_name": "payer_name"})
     return answer or (render_template("funds/receipt.html", form=form, balance=balance), status)
@@ -320,7 +242,7 @@ def allocation():
                                   value_on=form.value_on.data, memo=(form.memo.data or "").strip(),
                                   idempotency_key=key)
         return {"voucher_no": entry.voucher_no}
-    answer, status = _submit(form, operation, _recorded(_("Allocation recorded: voucher {voucher}."),
+    answer, status = form_write(form, operation, _recorded(_("Allocation recorded: voucher {voucher}."),
                                                         "funds.fund", code=form.from_fund.data),
                              {"from_code": "from_fund", "to_code": "to_fund"})
     return answer or (render_template("funds/allocation.html", form=form), status)
@@ -347,7 +269,7 @@ def disbursement(code):
                                   purpose=form.purpose.data, value_on=form.value_on.data,
                                   memo=(form.memo.data or "").strip(), idempotency_key=key)
         return {"voucher_no": entry.voucher_no}
-    answer, status = _submit(form, operation, _recorded(_("Disbursement recorded: voucher {voucher}."),
+    answer, status = form_write(form, operation, _recorded(_("Disbursement recorded: voucher {voucher}."),
                                                         "funds.fund", code=code),
                              {"id_number": "payee_id_number", "payee": "payee_id_number", "name": "payee_name"})
     return answer or (render_template("funds/disbursement.html", form=form, balance=balance), status)
@@ -371,7 +293,7 @@ def hold(code):
     def done(body):
         flash(_("Hold no. %(number)s placed.", number=body["hold_id"]), "success")
         return redirect(url_for("funds.fund", code=code))
-    answer, status = _submit(form, operation, done, {"id_number": "payee_id_number", "expires_at": "expires_in_hours"})
+    answer, status = form_write(form, operation, done, {"id_number": "payee_id_number", "expires_at": "expires_in_hours"})
     return answer or (render_template("funds/hold.html", form=form, balance=balance), status)
 
 
@@ -394,7 +316,7 @@ def post_hold(hold_id):
         entry = services.post_hold(db.session, _user(), hold_id, form.amount.fen, value_on=form.value_on.data,
                                    memo=(form.memo.data or "").strip(), idempotency_key=key)
         return {"voucher_no": entry.voucher_no}
-    answer, status = _submit(form, operation, _recorded(_("Hold paid: voucher {voucher}."),
+    answer, status = form_write(form, operation, _recorded(_("Hold paid: voucher {voucher}."),
                                                         "funds.fund", code=held.fund.code))
     return answer or (render_template("funds/hold_post.html", form=form, hold=hold_data(held)), status)
 
@@ -414,7 +336,7 @@ def void_hold(hold_id):
     def done(body):
         flash(_("Hold no. %(number)s released.", number=hold_id), "success")
         return redirect(url_for("funds.fund", code=fund_code))
-    answer, status = _submit(form, operation, done)
+    answer, status = form_write(form, operation, done)
     return answer or (render_template("funds/hold_void.html", form=form, hold=hold_data(held)), status)
 
 
@@ -433,7 +355,7 @@ def reverse(voucher_no):
     def done(body):
         _flash_recorded(body, _("Reversal recorded: voucher {voucher}."))
         return redirect(url_for("funds.entry", voucher_no=body["voucher_no"]))
-    answer, status = _submit(form, operation, done)
+    answer, status = form_write(form, operation, done)
     original = visible_entry(db.session, _user(), voucher_no)  # read again: a refusal rolled back
     return answer or (render_template("funds/entry.html", entry=entry_data(original), form=form), status)
 
@@ -443,15 +365,16 @@ def reverse(voucher_no):
 @require_roles(Role.finance, Role.admin)
 def close_period():
     form = PeriodCloseForm()
-    if form.validate_on_submit():
-        try:
-            services.close_period(db.session, _user(), form.month.data)
-            db.session.commit()
-        except LedgerError as error:
-            return _periods_page(form, _refused_field(form.month, error))
-        flash(_("Month %(month)s closed.", month=form.month.data), "success")
+
+    def operation(key):
+        services.close_period(db.session, _user(), form.month.data)
+        return {"month": form.month.data}
+
+    def done(body):
+        flash(_("Month %(month)s closed.", month=body["month"]), "success")
         return redirect(url_for("funds.periods"))
-    return _periods_page(form, 422)
+    answer, status = form_write(form, operation, done, refusal_field="month")
+    return answer or _periods_page(form, status)
 
 
 @funds_bp.post("/periods/<month>/reopen")
@@ -460,21 +383,16 @@ def close_period():
 def reopen_period(month):
     form = PeriodReopenForm(prefix=month)
     close_form = PeriodCloseForm(formdata=None)
-    if form.validate_on_submit():
-        try:
-            services.reopen_period(db.session, _user(), month, reason=form.reason.data.strip())
-            db.session.commit()
-        except LedgerError as error:
-            return _periods_page(close_form, _refused_field(form.reason, error), {month: form})
+
+    def operation(key):
+        services.reopen_period(db.session, _user(), month, reason=form.reason.data.strip())
+        return {"month": month}
+
+    def done(body):
         flash(_("Month %(month)s reopened.", month=month), "success")
         return redirect(url_for("funds.periods"))
-    return _periods_page(close_form, 422, {month: form})
-
-
-def _refused_field(field, error: LedgerError) -> int:
-    db.session.rollback()
-    field.errors = list(field.errors) + [REFUSAL_MESSAGES.get(error.code) or error.message]
-    return error.status if error.status >= 400 else 400
+    answer, status = form_write(form, operation, done, refusal_field="reason")
+    return answer or _periods_page(close_form, status, {month: form})
 
 
 def register(app):

@@ -9,11 +9,17 @@ streamed), `exports` (CSV, XLSX), `jobs` (background rendering: a thread or RQ),
 
 
 def register(app):
-    """Attach the reports' web pages, and their API routes to `ledger.api.api_bp`."""
-    from . import api  # noqa: F401  (adds the /api/v1/reports routes to api_bp)
+    """Attach the reports' web pages and their start-page sections."""
     from .views import register_views
 
     app.config.setdefault("REPORT_BACKGROUND_ROWS", 3000)
     app.config.setdefault("REPORT_REGISTER_MAX_ROWS", 200_000)
     app.config.setdefault("REPORT_STATEMENT_MAX_ROWS", 1500)
     register_views(app)
+
+
+def api_blueprint():
+    """The /api/v1/reports routes (`api.reports.*`), nested under the API parent by the factory."""
+    from .api import reports_api
+
+    return reports_api

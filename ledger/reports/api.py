@@ -4,23 +4,30 @@ A small report answers 200 with the file (headers X-Report-Id and X-Report-SHA25
 a large one (or any with `background=1`) answers 202 with the job's status URL;
 poll it until `status` is `done`, then fetch `download_url`. Admin, auditors,
 finance and reviewers (a county reviewer within the county: other funds answer
-404) may generate; charity and vendor users are refused with 403.
+404) may generate; charity and vendor users are refused with 403. `reports_api` is nested
+under the /api/v1 parent blueprint (`ledger.api`); its endpoints are named `api.reports.<view>`.
 """
 from __future__ import annotations
 
-from flask import Response, jsonify, request, url_for
+from functools import partial
 
-from ..api import api_bp
+from flask import Blueprint, Response, jsonify, request, url_for
+
 from ..auth.permissions import current_actor, require_roles
+from ..errors import BadRequest
 from ..extensions import db
+from ..openapi import operation
+from ..requests import after_commit
 from . import jobs, services
 from .models import RunStatus
 
+reports_api = Blueprint("reports", __name__)
+
 
 def _urls(run) -> dict:
-    urls = {"status_url": url_for("api.report_job", job_id=run.job_id)}
+    urls = {"status_url": url_for("api.reports.report_job", job_id=run.job_id)}
     if run.status == RunStatus.done:
-        urls["download_url"] = url_for("api.report_job_file", job_id=run.job_id)
+        urls["download_url"] = url_for("api.reports.report_job_file", job_id=run.job_id)
     return urls
 
 
@@ -39,145 +46,100 @@ def _generate(slug: str, fmt: str):
     report = services.prepare(db.session, user, kind, report_format, request.args)
     if report.background or request.args.get("background") in ("1", "true"):
         run = services.new_run(db.session, user, report, RunStatus.queued)
-        db.session.commit()
-        jobs.submit(run.job_id)
+        after_commit(partial(jobs.submit, run.job_id))  # the queue reads the committed run
         response = jsonify({"job": services.run_as_dict(run, _urls(run))})
         response.status_code = 202
-        response.headers["Location"] = url_for("api.report_job", job_id=run.job_id)
+        response.headers["Location"] = url_for("api.reports.report_job", job_id=run.job_id)
         return response
     run, rendered = services.generate_now(db.session, user, report)
-    db.session.commit()
     return file_response(rendered.data, report, run)
 
 
-_PARAMETERS = """
-      parameters:
-        - {name: fund, in: query, required: true, schema: {type: string}, description: fund code, e.g. 370827}
-        - {name: from, in: query, required: true, schema: {type: string, format: date}}
-        - {name: to, in: query, required: true, schema: {type: string, format: date}}
-        - {name: background, in: query, required: false, schema: {type: string, enum: ["1"]}}
-"""
+REPORT_PARAMETERS = (
+    {"name": "fund", "in": "query", "required": True, "schema": {"type": "string"},
+     "description": "fund code, e.g. 370827"},
+    {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+)
+BACKGROUND = {"name": "background", "in": "query", "required": False, "schema": {"type": "string", "enum": ["1"]},
+              "description": "generate in the background even when the report is small"}
+BAD_PARAMETERS = "Bad or missing parameters, each named in `fields`"
+QUEUED = "Generating in the background; poll the job (`Location`, `status_url`)"
+JOB_ID = {"job_id": {"description": "the job's id, as the 202 answer gives it"}}
 
 
-@api_bp.get("/reports/fund-statement.pdf")
+def _file(description: str, *media_types: str) -> dict:
+    return {"description": description, "content": {media_type: {} for media_type in media_types}}
+
+
+@reports_api.get("/reports/fund-statement.pdf")
 @require_roles(*services.REPORT_ROLES)
+@operation("Fund statement PDF", tags=["reports"], parameters=(*REPORT_PARAMETERS, BACKGROUND),
+           responses={200: _file("The PDF", "application/pdf"), 202: QUEUED, 400: BAD_PARAMETERS,
+                      404: "Fund outside the user's county"})
 def report_fund_statement():
-    """The fund statement (资金收支情况表) as PDF.
-    ---
-    get:
-      summary: Fund statement PDF
-      tags: [reports]
-      parameters:
-        - {name: fund, in: query, required: true, schema: {type: string}, description: fund code, e.g. 370827}
-        - {name: from, in: query, required: true, schema: {type: string, format: date}}
-        - {name: to, in: query, required: true, schema: {type: string, format: date}}
-      responses:
-        200: {description: The PDF}
-        202: {description: Generating in the background; poll the job}
-        400: {description: Bad parameters, content: {application/json: {schema: Error}}}
-        403: {description: Role may not generate reports}
-        404: {description: Fund outside the user's county}
-    """
+    """The fund statement (资金收支情况表) as PDF."""
     return _generate("fund-statement", "pdf")
 
 
-@api_bp.get("/reports/journal-register.<fmt>")
+@reports_api.get("/reports/journal-register.<fmt>")
 @require_roles(*services.REPORT_ROLES)
+@operation("Journal register (pdf, csv, xlsx)", tags=["reports"], path={"fmt": {"enum": ["pdf", "csv", "xlsx"]}},
+           parameters=(*REPORT_PARAMETERS, BACKGROUND),
+           responses={200: _file("The file", "application/pdf", "text/csv",
+                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                      202: QUEUED, 400: BAD_PARAMETERS, 413: "More rows than one report holds"})
 def report_journal_register(fmt: str):
-    """The journal register (记账凭证登记簿) as PDF, CSV or XLSX.
-    ---
-    get:
-      summary: Journal register (pdf, csv, xlsx)
-      tags: [reports]
-      parameters:
-        - {name: fmt, in: path, required: true, schema: {type: string, enum: [pdf, csv, xlsx]}}
-        - {name: fund, in: query, required: true, schema: {type: string}}
-        - {name: from, in: query, required: true, schema: {type: string, format: date}}
-        - {name: to, in: query, required: true, schema: {type: string, format: date}}
-      responses:
-        200: {description: The file}
-        202: {description: Generating in the background; poll the job}
-        400: {description: Bad parameters, content: {application/json: {schema: Error}}}
-        413: {description: More rows than one report holds}
-    """
+    """The journal register (记账凭证登记簿) as PDF, CSV or XLSX."""
     return _generate("journal-register", fmt)
 
 
-@api_bp.get("/reports/integrity-certificate.pdf")
+@reports_api.get("/reports/integrity-certificate.pdf")
 @require_roles(*services.REPORT_ROLES)
+@operation("Integrity certificate PDF", tags=["reports"], parameters=(*REPORT_PARAMETERS, BACKGROUND),
+           responses={200: _file("The PDF", "application/pdf"), 202: QUEUED, 400: BAD_PARAMETERS})
 def report_integrity_certificate():
-    """The integrity certificate (数据完整性证明) on its own.
-    ---
-    get:
-      summary: Integrity certificate PDF
-      tags: [reports]
-      parameters:
-        - {name: fund, in: query, required: true, schema: {type: string}}
-        - {name: from, in: query, required: true, schema: {type: string, format: date}}
-        - {name: to, in: query, required: true, schema: {type: string, format: date}}
-      responses:
-        200: {description: The PDF}
-        400: {description: Bad parameters, content: {application/json: {schema: Error}}}
-    """
+    """The integrity certificate (数据完整性证明) on its own."""
     return _generate("integrity-certificate", "pdf")
 
 
-@api_bp.get("/reports/jobs/<job_id>")
+@reports_api.get("/reports/jobs/<job_id>")
 @require_roles(*services.REPORT_ROLES)
+@operation("Report job status", tags=["reports"], path=JOB_ID,
+           responses={200: "status (queued, running, done, failed), progress in percent, download_url when done",
+                      404: "No such job (or not yours)"})
 def report_job(job_id: str):
-    """A report job's status and progress.
-    ---
-    get:
-      summary: Report job status
-      tags: [reports]
-      parameters:
-        - {name: job_id, in: path, required: true, schema: {type: string}}
-      responses:
-        200: {description: "status (queued, running, done, failed), progress in percent, download_url when done"}
-        404: {description: No such job (or not yours)}
-    """
+    """A report job's status and progress."""
     run = services.visible_run(db.session, current_actor(), job_id)
     return jsonify({"job": services.run_as_dict(run, _urls(run))})
 
 
-@api_bp.get("/reports/jobs/<job_id>/file")
+@reports_api.get("/reports/jobs/<job_id>/file")
 @require_roles(*services.REPORT_ROLES)
+@operation("Download a finished report", tags=["reports"], path=JOB_ID,
+           responses={200: _file("The file", "application/pdf", "text/csv",
+                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                      404: "No such job (or not yours)", 409: "Not finished yet"})
 def report_job_file(job_id: str):
-    """The finished report's file.
-    ---
-    get:
-      summary: Download a finished report
-      tags: [reports]
-      parameters:
-        - {name: job_id, in: path, required: true, schema: {type: string}}
-      responses:
-        200: {description: The file}
-        409: {description: Not finished yet, content: {application/json: {schema: Error}}}
-    """
+    """The finished report's file."""
     run = services.visible_run(db.session, current_actor(), job_id)
     data = services.run_file(run)
     return file_response(data, services.request_from_run(run), run)
 
 
-@api_bp.get("/reports/log")
+@reports_api.get("/reports/log")
 @require_roles(*services.REPORT_ROLES)
+@operation("Report log", tags=["reports"],
+           description="Who generated which report, when, with which parameters, and the SHA-256 of the file. "
+                       "Auditors and admins see every run; others their own.",
+           parameters=({"name": "limit", "in": "query", "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},),
+           responses={200: "The runs, newest first", 400: "`limit` is not a whole number"})
 def report_log():
-    """The log of generated reports: who, when, parameters, SHA-256 of the file.
-    Auditors and admins see every run; others their own.
-    ---
-    get:
-      summary: Report log
-      tags: [reports]
-      parameters:
-        - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000}}
-      responses:
-        200: {description: The runs, newest first}
-    """
+    """The log of generated reports."""
     try:
         limit = min(max(int(request.args.get("limit", 200)), 1), 1000)
     except ValueError:
-        from ..errors import BadRequest
-
         raise BadRequest("limit must be a whole number.", fields={"limit": ["Not a number."]}) from None
     runs = services.list_runs(db.session, current_actor(), limit)
     return jsonify({"runs": [services.run_as_dict(run, _urls(run)) for run in runs]})

@@ -7,6 +7,7 @@ polls a JSON status until the file is ready.
 """
 from __future__ import annotations
 
+from functools import partial
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -16,6 +17,7 @@ from ..auth.permissions import require_roles
 from ..errors import BadRequest
 from ..extensions import db
 from ..funds import services as fund_services
+from ..requests import after_commit
 from ..timeutil import local_today
 from . import jobs, services
 from .api import file_response
@@ -82,11 +84,9 @@ def generate():
         return _form_page(values, error.fields, error.message, 400)
     if report.background:
         run = services.new_run(db.session, current_user, report, RunStatus.queued)
-        db.session.commit()
-        jobs.submit(run.job_id)
+        after_commit(partial(jobs.submit, run.job_id))  # the queue reads the committed run
         return redirect(url_for("reports.job", job_id=run.job_id))
     run, rendered = services.generate_now(db.session, current_user, report)
-    db.session.commit()
     return file_response(rendered.data, report, run)
 
 

@@ -234,6 +234,7 @@ def test_a_money_post_without_idempotency_key_is_refused(finance):
     error = response.get_json()["error"]
     assert error["code"] == "idempotency_key_required"
     assert "Idempotency-Key" in error["message"]
+    assert error["message"].endswith("so that a retry can never pay twice."), "a whole sentence"
     assert finance.entry_count(YUTAI) == count
 
 
