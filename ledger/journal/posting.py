@@ -234,6 +234,11 @@ def release_expired_on_locked(session, funds: list[LockedFund], now: datetime) -
     return len(expired)
 
 
+def _one_or_many(rows: list[dict]):
+    """One row as a plain statement (one round trip, no batch machinery), several as a batch."""
+    return rows[0] if len(rows) == 1 else rows
+
+
 def expire_loaded(session, model, primary_key) -> None:
     """Statements here bypass the ORM: make a loaded copy re-read its row on next access."""
     instance = session.identity_map.get((model, (primary_key,), None))
@@ -272,9 +277,9 @@ def write_fund_figures(session, funds: list[LockedFund]) -> None:
             balance_posted_fen=sa.bindparam("posted"), pending_fen=sa.bindparam("pending"),
             chain_seq=sa.bindparam("seq"), chain_head_hash=sa.bindparam("head"),
             voucher_year=sa.bindparam("vyear"), voucher_seq=sa.bindparam("vseq")),
-        [{"fund_id": fund.id, "posted": fund.balance_posted_fen, "pending": fund.pending_fen,
-          "seq": fund.chain_seq, "head": fund.chain_head_hash, "vyear": fund.voucher_year,
-          "vseq": fund.voucher_seq} for fund in funds])
+        _one_or_many([{"fund_id": fund.id, "posted": fund.balance_posted_fen, "pending": fund.pending_fen,
+                       "seq": fund.chain_seq, "head": fund.chain_head_hash, "vyear": fund.voucher_year,
+                       "vseq": fund.voucher_seq} for fund in funds]))
     for fund in funds:
         expire_loaded(session, Fund, fund.id)
 
@@ -432,23 +437,33 @@ def post_entries(session, drafts: Sequence[EntryDraft], *, now: datetime | None 
                 totals[1] += amount
                 days[1] += amount
 
-    ids = _entry_ids(session, count)
-    for entry_id, values in zip(ids, entry_rows):
-        values["id"] = entry_id
-    rows = [{"entry_id": ids[index], "account_id": account_id, "side": side, "amount_fen": amount}
-            for index, account_id, side, amount in posting_rows]
     if is_postgres(session) and count >= COPY_FROM_ENTRIES:
+        ids = _entry_ids(session, count)
+        for entry_id, values in zip(ids, entry_rows):
+            values["id"] = entry_id
         _copy_rows(session, entries_table, entry_rows)
-        _copy_rows(session, postings_table, rows)
+        _copy_rows(session, postings_table, _posting_rows(ids, posting_rows))
+    elif count == 1:
+        # One entry (the everyday case): its id comes back from its own INSERT, one round trip.
+        ids = [session.execute(entries_table.insert().returning(entries_table.c.id), entry_rows[0]).scalar_one()]
+        session.execute(postings_table.insert(), _posting_rows(ids, posting_rows))
     else:
+        ids = _entry_ids(session, count)
+        for entry_id, values in zip(ids, entry_rows):
+            values["id"] = entry_id
         session.execute(entries_table.insert(), entry_rows)
-        session.execute(postings_table.insert(), rows)
+        session.execute(postings_table.insert(), _posting_rows(ids, posting_rows))
     _write_account_totals(session, account_change)
     upsert_day_totals(session, [(account_id, value_on, debit, credit)
                                 for (account_id, value_on), (debit, credit) in day_change.items()])
     write_fund_figures(session, list(touched.values()))
     return [PostedEntry(entry_id, voucher_no, chain_fund_id, chain_seq, prev_hash, digest, now)
             for entry_id, (voucher_no, chain_fund_id, chain_seq, prev_hash, digest) in zip(ids, results)]
+
+
+def _posting_rows(ids: list[int], posting_rows) -> list[dict]:
+    return [{"entry_id": ids[index], "account_id": account_id, "side": side, "amount_fen": amount}
+            for index, account_id, side, amount in posting_rows]
 
 
 def _entry_ids(session, count: int) -> list[int]:
@@ -469,8 +484,8 @@ def _write_account_totals(session, account_change) -> None:
         accounts_table.update().where(a.id == sa.bindparam("account_id")).values(
             debit_total_fen=a.debit_total_fen + sa.bindparam("debit", type_=sa.BigInteger),
             credit_total_fen=a.credit_total_fen + sa.bindparam("credit", type_=sa.BigInteger)),
-        [{"account_id": account_id, "debit": debit, "credit": credit}
-         for account_id, (debit, credit) in sorted(account_change.items())])
+        _one_or_many([{"account_id": account_id, "debit": debit, "credit": credit}
+                      for account_id, (debit, credit) in sorted(account_change.items())]))
     for account_id in account_change:
         expire_loaded(session, Account, account_id)
 
@@ -484,8 +499,9 @@ def upsert_day_totals(session, rows) -> None:
         index_elements=["account_id", "value_on"],
         set_={"debit_fen": day_totals_table.c.debit_fen + statement.excluded.debit_fen,
               "credit_fen": day_totals_table.c.credit_fen + statement.excluded.credit_fen})
-    session.execute(statement, [{"account_id": account_id, "value_on": value_on, "debit_fen": debit,
-                                 "credit_fen": credit} for account_id, value_on, debit, credit in sorted(rows)])
+    session.execute(statement, _one_or_many([{"account_id": account_id, "value_on": value_on, "debit_fen": debit,
+                                              "credit_fen": credit}
+                                             for account_id, value_on, debit, credit in sorted(rows)]))
 
 
 def _copy_text(value) -> str:
