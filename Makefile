@@ -50,13 +50,17 @@ test: install-dev
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
+# Extra pytest arguments, e.g. PYTEST_ARGS="-n 4" (pytest-xdist) on a machine with cores to spare.
+# Off by default: on the 2-core machines `-n 2` made both runs slower (tests/conftest.py).
+PYTEST_ARGS ?=
+
 test-sqlite:
-	LEDGER_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider tests
+	LEDGER_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
 # Needs PostgreSQL at $$LEDGER_TEST_DATABASE_URL; skipped with a reason when it does not
 # answer, and a failure when CI=true.
 test-postgres:
-	LEDGER_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider tests
+	LEDGER_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
 bench: install-dev
 	$(BIN)/python bench/posting.py

@@ -7,14 +7,31 @@ SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL), so tests are isolated
 even when they commit from many threads. A second template also holds the demo
 data (`seed-demo`), for tests that want the real shape of the city.
 
+On PostgreSQL the copies are made ahead, and the used ones dropped, by a worker
+thread beside the tests (`PostgresDatabases`), so a test no longer waits for
+the server's CREATE and DROP. What was weighed and not done:
+- an outer transaction per test with SAVEPOINTs (`join_transaction_mode=
+  "create_savepoint"`): the deferred balance trigger of migration 0002 fires at
+  a real COMMIT only, so such tests would stop being checked by the database at
+  the moment the app relies on it; most tests commit through the app (requests,
+  CLI, `make_user`), several from other threads or connections (concurrency,
+  background report jobs), which one shared connection cannot serve;
+- emptying one database between tests: the journal's triggers refuse TRUNCATE
+  and DELETE (append-only), so no cleaning is honest there.
+pytest-xdist works with these fixtures (names carry a per-process random
+prefix; SQLite files live in each worker's own temporary directory), but on the
+2-core machines it made the runs slower, so `make test` does not use it.
+
 Tests marked `postgres` need PostgreSQL: they are skipped with the reason on
 SQLite runs, and with CI=true a PostgreSQL run that cannot connect fails.
 """
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import shutil
+import threading
 import uuid
 
 import pytest
@@ -72,6 +89,17 @@ class SqliteDatabases:
 
 
 class PostgresDatabases:
+    """Databases on the PostgreSQL server, all named with this process's random prefix (so that
+    pytest-xdist workers, and other runs on the same server, never meet).
+
+    A copy of a template costs the server about 0.6 s to create (`CREATE DATABASE ... TEMPLATE`)
+    and 0.4 s to drop, which was nearly half of the run when the test waited for both. A worker
+    thread now does that work beside the tests: it keeps `READY` copies of each template the run
+    has asked for made ahead, and drops the used ones after their test. A test still gets a
+    database that no other test has touched."""
+
+    READY = 2  # copies made ahead per template in use
+
     def __init__(self):
         self.prefix = f"ledger_t_{uuid.uuid4().hex[:8]}"
         self.server = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
@@ -84,6 +112,14 @@ class PostgresDatabases:
                 pytest.exit(message, returncode=3)
             pytest.skip(message, allow_module_level=True)
         self.created: list[str] = []
+        self._lock = threading.Condition()
+        self._ready: dict[str, collections.deque] = {}  # template -> URLs of fresh copies
+        self._making: collections.Counter = collections.Counter()
+        self._to_drop: collections.deque = collections.deque()
+        self._failure: BaseException | None = None
+        self._stopping = False
+        self._worker = threading.Thread(target=self._work, name="test-databases", daemon=True)
+        self._worker.start()
 
     def _url(self, name: str) -> str:
         return sa.engine.make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
@@ -99,14 +135,66 @@ class PostgresDatabases:
         prepare(self._url(database))
         return database
 
+    def _next_job(self):
+        """Under the lock: ("create", template) while a template in use has fewer copies ready or
+        under way than READY (tests wait for those), else ("drop", url), else None."""
+        for template, ready in self._ready.items():
+            if len(ready) + self._making[template] < self.READY:
+                self._making[template] += 1
+                return "create", template
+        if self._to_drop:
+            return "drop", self._to_drop.popleft()
+        return None
+
+    def _work(self):
+        while True:
+            with self._lock:
+                job = self._next_job()
+                while job is None and not self._stopping:
+                    self._lock.wait()
+                    job = self._next_job()
+                if job is None:
+                    return
+            kind, subject = job
+            try:
+                if kind == "create":
+                    database = f"{self.prefix}_{next(_counter)}"
+                    self._execute(f'CREATE DATABASE "{database}" TEMPLATE "{subject}"')
+                else:
+                    database = sa.engine.make_url(subject).database
+                    self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            except BaseException as error:  # handed to the test that waits, not lost in this thread
+                with self._lock:
+                    self._failure = error
+                    self._stopping = True
+                    self._lock.notify_all()
+                return
+            with self._lock:
+                if kind == "create":
+                    self._making[subject] -= 1
+                    ready = self._ready.get(subject)
+                    # made while closing: nobody will use it
+                    (ready if ready is not None else self._to_drop).append(self._url(database))
+                self._lock.notify_all()
+
     def copy(self, template: str) -> str:
-        database = f"{self.prefix}_{next(_counter)}"
-        self._execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
-        return self._url(database)
+        """A fresh copy of `template` that no test has used (made ahead by the worker)."""
+        with self._lock:
+            ready = self._ready.setdefault(template, collections.deque())
+            self._lock.notify_all()
+            if not self._lock.wait_for(lambda: ready or self._failure is not None, timeout=300):
+                raise TimeoutError(f"no copy of {template} made in 300 s")
+            if self._failure is not None:
+                raise RuntimeError(f"making test databases failed: {self._failure}") from self._failure
+            url = ready.popleft()
+            self._lock.notify_all()  # the worker makes the next one
+            return url
 
     def drop(self, url: str) -> None:
-        database = sa.engine.make_url(url).database
-        self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        """Dropped by the worker after the copies that tests are waiting for."""
+        with self._lock:
+            self._to_drop.append(url)
+            self._lock.notify_all()
 
     def blank(self) -> str:
         """A database with nothing in it, not even the migrations."""
@@ -115,6 +203,16 @@ class PostgresDatabases:
         return self._url(database)
 
     def close(self):
+        with self._lock:
+            self._stopping = True
+            for ready in self._ready.values():
+                self._to_drop.extend(ready)  # the worker does the drops left before it stops...
+                ready.clear()
+            self._ready.clear()
+            self._lock.notify_all()
+        self._worker.join()
+        for url in self._to_drop:  # ...unless it stopped on a failure
+            self._execute(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)')
         for database in self.created:
             self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         self.server.dispose()

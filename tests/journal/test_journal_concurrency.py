@@ -23,6 +23,7 @@ from ledger.journal.balances import maintained_differences
 from ledger.journal.models import Fund, JournalEntry
 from ledger.timeutil import utcnow
 from tests.journal.factories import RENCHENG, YUTAI, ZHANG_ID, on
+from tests.support import wait_for_blocked_backends
 
 pytestmark = pytest.mark.postgres
 ZHANG = Payee("person", "张秀英", ZHANG_ID)
@@ -61,13 +62,17 @@ def test_only_the_affordable_disbursements_succeed(app, session, finance):
     stop = threading.Event()
 
     def watch():
+        """Samples what a reader sees while the payments run (a sampler, not a synchronisation);
+        it stops when told, or after two minutes at most."""
+        deadline = time.monotonic() + 120
         with app.app_context():
-            while not stop.is_set():
+            while time.monotonic() < deadline:
                 fund = db.session.execute(sa.select(Fund.balance_posted_fen, Fund.pending_fen)
                                           .where(Fund.code == YUTAI)).one()
                 low_water.append(fund.balance_posted_fen - fund.pending_fen)
                 db.session.rollback()
-                time.sleep(0.005)
+                if stop.wait(0.005):
+                    break
             db.session.remove()
 
     watcher = threading.Thread(target=watch)
@@ -77,7 +82,8 @@ def test_only_the_affordable_disbursements_succeed(app, session, finance):
             s, user, YUTAI, 500_00, payee=ZHANG, purpose="emergency_aid", value_on=on(4, 2)).voucher_no)
     finally:
         stop.set()
-        watcher.join()
+        watcher.join(timeout=30)
+    assert not watcher.is_alive()
     codes = [code for code, _ in outcomes]
     assert codes.count("ok") == 12 and codes.count("insufficient_funds") == 12
     vouchers = sorted(result for code, result in outcomes if code == "ok")
@@ -120,12 +126,14 @@ def test_the_same_idempotency_key_sent_twice_at_once_makes_one_entry(app, sessio
     session.commit()
     body = b'{"amount": "800.00", "payee_name": "\\u5f20\\u79c0\\u82f1"}'
     fingerprint = request_fingerprint("POST", "/api/v1/funds/370827/disbursements", body)
+    engine = db.engine
 
     def pay(s, user, index):
         def operation():
             entry = services.disburse(s, user, YUTAI, 800_00, payee=ZHANG, purpose="medical_aid",
                                       value_on=on(4, 5))
-            time.sleep(0.3)  # keep the first transaction open while the twin arrives
+            # Keep the first transaction open until its twin has arrived and waits on its key.
+            wait_for_blocked_backends(engine, 1)
             return 201, {"voucher_no": entry.voucher_no}
 
         return run_idempotent(s, user.id, "pay-zhang-0405", fingerprint, operation)
@@ -161,23 +169,27 @@ def test_holds_and_payments_race_without_overcommitting(app, session, finance):
 
 
 def first_holds_then_second(app, first, second):
-    """`first(session, user)` runs in one thread and keeps its transaction open half a second before
-    it commits; `second` starts in another thread once `first` has done its work, and commits or is
-    refused. Returns what happened, in the order it happened: "<name> committed" or
+    """`first(session, user)` runs in one thread and keeps its transaction open; `second` starts in
+    another thread once `first` has done its work, and `first` commits only when PostgreSQL shows
+    `second`'s backend waiting on a lock (pg_stat_activity), so `second` has provably come while
+    `first` held. Returns what happened, in the order it happened: "<name> committed" or
     "<name> refused: <code>"."""
+    with app.app_context():
+        engine = db.engine
     holding = threading.Event()
     order = []
+    failures = []
 
     def run(name, step, holds):
         if not holds:
-            holding.wait(10)
+            assert holding.wait(30), f"{name}: the first transaction never got to hold"
         with app.app_context():
             user = db.session.scalar(sa.select(User).where(User.username == "wang_kuaiji"))
             try:
                 step(db.session, user)
                 if holds:
                     holding.set()
-                    time.sleep(0.5)
+                    wait_for_blocked_backends(engine, 1)
                     order.append(f"{name} committed")  # before commit: the other may go on at once
                 db.session.commit()
                 if not holds:
@@ -186,13 +198,21 @@ def first_holds_then_second(app, first, second):
                 holding.set()
                 db.session.rollback()
                 order.append(f"{name} refused: {error.code}")
-            db.session.remove()
+            except BaseException as error:  # a failed wait: end the transaction so the other can finish
+                holding.set()
+                db.session.rollback()
+                failures.append(error)
+            finally:
+                db.session.remove()
 
     threads = [threading.Thread(target=run, args=(*first, True)), threading.Thread(target=run, args=(*second, False))]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a transaction did not finish"
+    if failures:
+        raise failures[0]
     return order
 
 

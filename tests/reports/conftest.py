@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ledger.extensions import db
 
-from tests.support import bearer_headers, signed_in_client
+from tests.support import bearer_headers, signed_in_client, wait_for_job
 
 
 @pytest.fixture
@@ -66,22 +66,14 @@ Q1 = {"from": date(2026, 1, 1).isoformat(), "to": date(2026, 3, 31).isoformat()}
 
 
 def fetch_report(client, url: str, query: dict, headers: dict, timeout: float = 60.0):
-    """GET a report; if it went to the background (202), poll its job and download the file.
+    """GET a report; if it went to the background (202), wait for its job and download the file.
     Returns the final file response."""
-    import time
-
     response = client.get(url, query_string=query, headers=headers)
     if response.status_code != 202:
         return response
-    status_url = response.get_json()["job"]["status_url"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(status_url, headers=headers).get_json()["job"]
-        if job["status"] in ("done", "failed"):
-            assert job["status"] == "done", job["error"]
-            return client.get(job["download_url"], headers=headers)
-        time.sleep(0.2)
-    raise AssertionError(f"report job did not finish in {timeout} s")
+    job = wait_for_job(client, response.get_json()["job"]["status_url"], headers, timeout=timeout)
+    assert job["status"] == "done", job["error"]
+    return client.get(job["download_url"], headers=headers)
 
 
 @pytest.fixture

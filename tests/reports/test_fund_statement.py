@@ -2,7 +2,7 @@
 ledger, Chinese glyphs from an embedded font, and the same bytes for a closed period."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import io
 import time
@@ -13,6 +13,8 @@ import pytest
 from ledger.extensions import db
 from ledger.funds import services as fund_services
 from ledger.money import format_cny
+from ledger.timeutil import utcnow
+from tests.support import clock_moved_forward
 
 from .conftest import Q1, close_months, fetch_report, pdf_text
 
@@ -119,14 +121,21 @@ def test_the_cjk_font_is_embedded_in_both_engines(api):
         assert any("WenQuanYi" in d["FontName"].name or "WQY" in d["FontName"].name.upper() for d in descriptors)
 
 
+LATER = 24 * 3600 + 3600 + 60 + 1  # seconds
+
+
 def test_a_closed_period_renders_the_same_bytes_every_time(api, run_in_app):
     run_in_app(lambda session, finance: close_months(session, finance, "2026-01", "2026-02", "2026-03"))
     client, headers = api("auditor")
+    started, started_at = time.time(), utcnow()
     for url in ("/api/v1/reports/fund-statement.pdf", "/api/v1/reports/journal-register.pdf",
                 "/api/v1/reports/integrity-certificate.pdf"):
         first = client.get(url, query_string={"fund": "370827-001", **Q1}, headers=headers)
-        time.sleep(1.05)  # the second render in another second: nothing in the bytes may follow the clock
-        second = client.get(url, query_string={"fund": "370827-001", **Q1}, headers=headers)
+        # The second render a day, an hour, a minute and a second later by every wall clock the
+        # process reads: nothing in the bytes may follow the clock.
+        with clock_moved_forward(LATER):
+            assert time.time() - LATER >= started and utcnow() - timedelta(seconds=LATER) >= started_at
+            second = client.get(url, query_string={"fund": "370827-001", **Q1}, headers=headers)
         assert first.status_code == second.status_code == 200
         assert first.data == second.data, url
         assert first.headers["X-Report-SHA256"] == second.headers["X-Report-SHA256"]

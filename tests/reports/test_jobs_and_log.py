@@ -3,24 +3,15 @@ and the log an auditor reads, whose SHA-256 matches the bytes handed out."""
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 
 import pytest
 
+from tests.support import wait_for_job
+
 from .conftest import Q1, pdf_text
 
 REGISTER = "/api/v1/reports/journal-register.pdf"
-
-
-def _wait(client, status_url, headers, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(status_url, headers=headers).get_json()["job"]
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError("the job did not finish")
 
 
 def test_a_large_register_runs_in_the_background_reports_progress_and_downloads(api, reports_app, monkeypatch):
@@ -44,7 +35,7 @@ def test_a_large_register_runs_in_the_background_reports_progress_and_downloads(
     job = response.get_json()["job"]
     assert job["status"] in ("queued", "running", "done")
     assert response.headers["Location"].endswith(job["status_url"])
-    finished = _wait(client, job["status_url"], headers)
+    finished = wait_for_job(client, job["status_url"], headers)
     assert finished["status"] == "done" and finished["progress"] == 100
     assert written and written == sorted(written) and 0 < written[0] < 100
     download = client.get(finished["download_url"], headers=headers)
@@ -57,7 +48,7 @@ def test_someone_elses_job_is_not_found(api, reports_app):
     reports_app.config["REPORT_BACKGROUND_ROWS"] = 0
     finance, finance_headers = api("finance")
     job = finance.get(REGISTER, query_string={"fund": "370827-001", **Q1}, headers=finance_headers).get_json()["job"]
-    _wait(finance, job["status_url"], finance_headers)
+    wait_for_job(finance, job["status_url"], finance_headers)
     reviewer, reviewer_headers = api("reviewer")
     assert reviewer.get(job["status_url"], headers=reviewer_headers).status_code == 404
     auditor, auditor_headers = api("auditor")
@@ -126,10 +117,7 @@ def test_the_job_page_names_the_report_and_its_state_in_the_users_language(repor
     assert started.status_code == 302 and "/reports/jobs/" in started.headers["Location"]
     job_page = started.headers["Location"]
     status_url = job_page.rstrip("/") + "/status"
-    deadline = time.monotonic() + 60
-    while browser.get(status_url).get_json()["job"]["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline, "the job did not finish"
-        time.sleep(0.1)
+    wait_for_job(browser, status_url)
     html = browser.get(job_page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "记账凭证登记簿" in html and "已完成" in html
     assert "journal_register" not in html.split("<script")[0]
