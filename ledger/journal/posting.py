@@ -5,7 +5,7 @@ opening balance, and the payment runs of aid and care) builds `EntryDraft`s and
 calls `post_entries` -- one draft or thirty thousand, one transaction, all or
 nothing. `post_entry` is a batch of one. The same Python code runs on
 PostgreSQL and SQLite; the database checks what must never happen (the
-append-only and balance triggers of migrations 0002 / 0006, the CHECK on
+append-only and balance triggers of migrations 0002 / 0008, the CHECK on
 available), as django-hordak does. For the batch, in order:
 
 1. validates each draft's lines: whole positive fen, debits equal credits, at
@@ -29,8 +29,11 @@ available), as django-hordak does. For the batch, in order:
    batch rolls it back) and appends it to that fund's hash chain
    (`chain.canonical_content`, the code `verify_journal` runs);
 6. writes entries, postings and the maintained figures -- funds' balance and
-   pending, accounts' debit / credit totals, per-day totals -- each kind with one
-   multi-row statement (COPY on PostgreSQL for large batches), no ORM unit of work.
+   pending, accounts' debit / credit totals, per-day totals -- with no ORM unit of
+   work: one entry on PostgreSQL in ONE statement (data-modifying CTEs: a posting
+   costs four round trips and the commit), a large batch by COPY, anything else
+   with multi-row statements of whole entries (an entry's postings always arrive in
+   one statement, where PostgreSQL checks their balance).
 
 Invariants kept: every entry balances; balances, totals and day totals equal the
 sums of the postings; no fund's available balance goes below zero; the voucher
@@ -39,7 +42,6 @@ engine flushes nothing but its own statements and never commits.
 """
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,8 @@ periods_table = Period.__table__
 #: From this many entries on, PostgreSQL gets the entries and postings by COPY (one stream)
 #: instead of multi-row INSERTs; below it the INSERT's single round trip is quicker.
 COPY_FROM_ENTRIES = 64
+#: Entries per multi-row INSERT elsewhere (SQLite allows 32,766 bound values a statement).
+INSERT_ENTRIES_PER_STATEMENT = 500
 
 
 @dataclass(frozen=True)
@@ -143,9 +147,13 @@ _LOCK_QUERIES: dict = {}
 
 
 def _lock_query(postgres: bool):
-    """The funds' lock statement (parameters `codes` and `months`, both expanding), built once per
-    database: each fund with its accounts, and the number of the months' rows that exist and that
-    are closed, read in the same snapshot as the locked rows."""
+    """The funds' lock statement (parameters `codes` and `months`, both expanding, and `now`), built
+    once per database: each fund with its accounts, the number of the months' rows that exist and
+    that are closed, and the fund's pending holds past their expiry (so that releasing them costs a
+    statement only when there are some). Holds change only under their fund's lock, so the count
+    can miss only a hold placed by a transaction that committed while this one waited for the
+    lock; such a hold still counts as pending here (refusing more, never paying more) and is
+    released by the next posting."""
     query = _LOCK_QUERIES.get(postgres)
     if query is not None:
         return query
@@ -155,10 +163,15 @@ def _lock_query(postgres: bool):
     months_closed = (sa.select(sa.func.count()).select_from(periods_table)
                      .where(p.month.in_(sa.bindparam("closed_months", expanding=True)),
                             p.state == PeriodState.closed.value).scalar_subquery())
+    h = holds_table.c
+    expired_holds = (sa.select(sa.func.count()).select_from(holds_table)
+                     .where(h.fund_id == f.id, h.state == HoldState.pending.value, h.expires_at <= sa.bindparam("now"))
+                     .scalar_subquery())
     query = (sa.select(f.id, f.code, f.balance_posted_fen, f.pending_fen, f.chain_seq, f.chain_head_hash,
                        f.voucher_year, f.voucher_seq, a.id.label("account_id"), a.role,
                        a.code.label("account_code"), months_present.label("months_present"),
-                       months_closed.label("months_closed"))
+                       months_closed.label("months_closed"),
+                       sa.case((f.pending_fen > 0, expired_holds), else_=0).label("expired_holds"))
              .select_from(funds_table.join(accounts_table, a.fund_id == f.id))
              .where(f.code.in_(sa.bindparam("codes", expanding=True)))
              .order_by(f.id, a.id))
@@ -181,10 +194,15 @@ def lock_funds(session, codes, *, value_on: date | None = None, months=(), now: 
     months = sorted(set(months) | ({month_of(value_on)} if value_on is not None else set()))
     for month in months:
         lock_month(session, month)  # before the statement that reads the months: its snapshot comes after
+    now = as_utc(now or utcnow())
     rows = session.execute(_lock_query(is_postgres(session)),
-                           {"codes": codes, "months": months or [""], "closed_months": months or [""]}).all()
+                           {"codes": codes, "months": months or [""], "closed_months": months or [""],
+                            "now": now}).all()
     locked: dict[str, LockedFund] = {}
+    with_expired = set()
     for row in rows:
+        if row.expired_holds:
+            with_expired.add(row.code)
         fund = locked.get(row.code)
         if fund is None:
             fund = locked[row.code] = LockedFund(row.id, row.code, row.balance_posted_fen, row.pending_fen,
@@ -201,9 +219,8 @@ def lock_funds(session, codes, *, value_on: date | None = None, months=(), now: 
                            fields={"value_on": [f"{closed} is closed"]}, month=closed)
     if months and rows[0].months_present < len(months):
         ensure_periods(session, months)  # a month's first entry makes its row (open)
-    if release_expired:
-        release_expired_on_locked(session, [fund for fund in locked.values() if fund.pending_fen > 0],
-                                  now or utcnow())
+    if release_expired and with_expired:  # the lock statement counted them: no statement when there are none
+        release_expired_on_locked(session, [locked[code] for code in sorted(with_expired)], now)
     return locked
 
 
@@ -443,22 +460,106 @@ def post_entries(session, drafts: Sequence[EntryDraft], *, now: datetime | None 
             values["id"] = entry_id
         _copy_rows(session, entries_table, entry_rows)
         _copy_rows(session, postings_table, _posting_rows(ids, posting_rows))
-    elif count == 1:
-        # One entry (the everyday case): its id comes back from its own INSERT, one round trip.
-        ids = [session.execute(entries_table.insert().returning(entries_table.c.id), entry_rows[0]).scalar_one()]
-        session.execute(postings_table.insert(), _posting_rows(ids, posting_rows))
+    elif count == 1 and is_postgres(session):
+        # One entry (the everyday case) on PostgreSQL: every write in one statement, one round trip.
+        ids = [_write_one_postgres(session, entry_rows[0], posting_rows, account_change, day_change,
+                                   list(touched.values()))]
+        _expire_written(session, account_change, touched.values())
+        return [PostedEntry(ids[0], *results[0], now)]
     else:
         ids = _entry_ids(session, count)
         for entry_id, values in zip(ids, entry_rows):
             values["id"] = entry_id
-        session.execute(entries_table.insert(), entry_rows)
-        session.execute(postings_table.insert(), _posting_rows(ids, posting_rows))
+        # Multi-row statements of whole entries: an entry's postings must arrive together (on
+        # PostgreSQL their balance is checked at the end of the statement that inserts them), and
+        # a statement holds at most INSERT_ENTRIES_PER_STATEMENT entries (SQLite's variable limit).
+        postings_by_entry = defaultdict(list)
+        for row in _posting_rows(ids, posting_rows):
+            postings_by_entry[row["entry_id"]].append(row)
+        for start in range(0, count, INSERT_ENTRIES_PER_STATEMENT):
+            chunk = entry_rows[start:start + INSERT_ENTRIES_PER_STATEMENT]
+            session.execute(entries_table.insert().values(chunk))
+            session.execute(postings_table.insert().values(
+                [row for values in chunk for row in postings_by_entry[values["id"]]]))
     _write_account_totals(session, account_change)
     upsert_day_totals(session, [(account_id, value_on, debit, credit)
                                 for (account_id, value_on), (debit, credit) in day_change.items()])
     write_fund_figures(session, list(touched.values()))
     return [PostedEntry(entry_id, voucher_no, chain_fund_id, chain_seq, prev_hash, digest, now)
             for entry_id, (voucher_no, chain_fund_id, chain_seq, prev_hash, digest) in zip(ids, results)]
+
+
+_ENTRY_COLUMNS = ("voucher_no", "kind", "value_on", "posted_at", "memo", "purpose", "counterparty_kind",
+                  "counterparty_name", "counterparty_id_number", "created_by_id", "idempotency_key",
+                  "reverses_entry_id", "reversal_reason", "hold_id", "source_kind", "source_id", "chain_fund_id",
+                  "chain_seq", "prev_hash", "entry_hash", "content_version")
+
+#: The writes of one entry as one PostgreSQL statement (data-modifying CTEs): the entry, its
+#: postings in line order, the accounts' and the day's totals and the funds' figures. The same
+#: rows and values the multi-statement path below writes; the database's checks fire as for
+#: those (the postings' balance trigger once, at the end of the statement).
+_WRITE_ONE_POSTGRES = sa.text(f"""
+WITH entry AS (
+    INSERT INTO journal_entries ({", ".join(_ENTRY_COLUMNS)})
+    VALUES ({", ".join(":" + column for column in _ENTRY_COLUMNS)})
+    RETURNING id
+), new_postings AS (
+    INSERT INTO postings (entry_id, account_id, side, amount_fen)
+    SELECT entry.id, line.account_id, line.side, line.amount_fen
+      FROM entry, unnest(CAST(:line_accounts AS integer[]), CAST(:line_sides AS text[]),
+                         CAST(:line_amounts AS bigint[])) WITH ORDINALITY AS line(account_id, side, amount_fen, n)
+     ORDER BY line.n
+), account_figures AS (
+    UPDATE accounts SET debit_total_fen = accounts.debit_total_fen + change.debit,
+                        credit_total_fen = accounts.credit_total_fen + change.credit
+      FROM unnest(CAST(:account_ids AS integer[]), CAST(:account_debits AS bigint[]),
+                  CAST(:account_credits AS bigint[])) AS change(id, debit, credit)
+     WHERE accounts.id = change.id
+), day_figures AS (
+    INSERT INTO account_day_totals (account_id, value_on, debit_fen, credit_fen)
+    SELECT change.id, CAST(:value_on AS date), change.debit, change.credit
+      FROM unnest(CAST(:account_ids AS integer[]), CAST(:account_debits AS bigint[]),
+                  CAST(:account_credits AS bigint[])) AS change(id, debit, credit)
+    ON CONFLICT (account_id, value_on) DO UPDATE SET
+        debit_fen = account_day_totals.debit_fen + excluded.debit_fen,
+        credit_fen = account_day_totals.credit_fen + excluded.credit_fen
+), fund_figures AS (
+    UPDATE funds SET balance_posted_fen = change.posted, pending_fen = change.pending, chain_seq = change.seq,
+                     chain_head_hash = change.head, voucher_year = change.vyear, voucher_seq = change.vseq
+      FROM unnest(CAST(:fund_ids AS integer[]), CAST(:fund_posted AS bigint[]), CAST(:fund_pending AS bigint[]),
+                  CAST(:fund_seq AS integer[]), CAST(:fund_head AS text[]), CAST(:fund_vyear AS integer[]),
+                  CAST(:fund_vseq AS integer[])) AS change(id, posted, pending, seq, head, vyear, vseq)
+     WHERE funds.id = change.id
+)
+SELECT id FROM entry
+""")
+
+
+def _write_one_postgres(session, entry_row: dict, posting_rows, account_change, day_change,
+                        funds: list[LockedFund]) -> int:
+    accounts = sorted(account_change.items())
+    params = {column: entry_row[column] for column in _ENTRY_COLUMNS}
+    params.update(
+        line_accounts=[account_id for _, account_id, _, _ in posting_rows],
+        line_sides=[side for _, _, side, _ in posting_rows],
+        line_amounts=[amount for _, _, _, amount in posting_rows],
+        account_ids=[account_id for account_id, _ in accounts],
+        account_debits=[debit for _, (debit, _) in accounts],
+        account_credits=[credit for _, (_, credit) in accounts],
+        value_on=entry_row["value_on"],
+        fund_ids=[fund.id for fund in funds], fund_posted=[fund.balance_posted_fen for fund in funds],
+        fund_pending=[fund.pending_fen for fund in funds], fund_seq=[fund.chain_seq for fund in funds],
+        fund_head=[fund.chain_head_hash for fund in funds], fund_vyear=[fund.voucher_year for fund in funds],
+        fund_vseq=[fund.voucher_seq for fund in funds])
+    assert len(day_change) == len(accounts)  # one entry, one value date
+    return session.execute(_WRITE_ONE_POSTGRES, params).scalar_one()
+
+
+def _expire_written(session, account_change, funds) -> None:
+    for account_id in account_change:
+        expire_loaded(session, Account, account_id)
+    for fund in funds:
+        expire_loaded(session, Fund, fund.id)
 
 
 def _posting_rows(ids: list[int], posting_rows) -> list[dict]:
@@ -504,34 +605,19 @@ def upsert_day_totals(session, rows) -> None:
                                              for account_id, value_on, debit, credit in sorted(rows)]))
 
 
-def _copy_text(value) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r"))
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def _copy_rows(session, table: sa.Table, rows: list[dict]) -> None:
     """COPY `rows` (dicts with the same keys) into `table` on the session's PostgreSQL connection,
     inside its transaction. The database's triggers and constraints check them as for an INSERT;
     its errors come out as SQLAlchemy's, as from `session.execute`."""
     columns = list(rows[0])
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_text(row[column]) for column in columns))
-        buffer.write("\n")
     connection = session.connection()
     driver = connection.connection.driver_connection
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.write(buffer.getvalue())
+            write_row = copy.write_row  # the driver formats each row (in C with psycopg's binary build)
+            for row in rows:
+                write_row(tuple(row[column] for column in columns))
     except connection.dialect.loaded_dbapi.Error as error:
         invalidated = connection.dialect.is_disconnect(error, driver, None)
         if invalidated:

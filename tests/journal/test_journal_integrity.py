@@ -121,22 +121,32 @@ def test_the_database_refuses_to_edit_the_journal(session, three_vouchers, state
 
 @pytest.mark.postgres
 def test_postgres_refuses_an_unbalanced_entry_at_commit(session, three_vouchers):
+    """Hand-written SQL cannot leave an entry unbalanced: postings that do not balance their entry are
+    refused with their statement, and an entry without its postings is refused at commit."""
     entry = session.scalar(sa.select(JournalEntry).where(JournalEntry.voucher_no == three_vouchers[0]))
     account_id = entry.postings[0].account_id
     values = dict(voucher_no="JZ-2026-370827-999999", kind="receipt", value_on=on(1, 9), posted_at=entry.posted_at,
                   memo="手工插入", chain_fund_id=entry.chain_fund_id, chain_seq=999, prev_hash="0" * 64,
                   entry_hash="f" * 64)
-    new_id = session.execute(sa.insert(JournalEntry.__table__).values(**values)
-                             .returning(JournalEntry.__table__.c.id)).scalar_one()
-    session.execute(sa.insert(Posting.__table__).values(entry_id=new_id, account_id=account_id, side="debit",
-                                                        amount_fen=100))
-    with pytest.raises(sa.exc.IntegrityError, match="does not balance"):
+
+    def new_entry():
+        return session.execute(sa.insert(JournalEntry.__table__).values(**values)
+                               .returning(JournalEntry.__table__.c.id)).scalar_one()
+
+    with pytest.raises(sa.exc.IntegrityError, match="does not balance: 1 postings, debits 100 fen, credits 0"):
+        session.execute(sa.insert(Posting.__table__).values(entry_id=new_entry(), account_id=account_id,
+                                                            side="debit", amount_fen=100))
+        session.commit()
+    session.rollback()
+    # An entry whose postings never come.
+    new_entry()
+    with pytest.raises(sa.exc.IntegrityError, match="does not balance: 0 postings"):
         session.commit()
     session.rollback()
     # A posting slipped into an existing, balanced entry is refused as well.
-    session.execute(sa.insert(Posting.__table__).values(entry_id=entry.id, account_id=account_id, side="credit",
-                                                        amount_fen=1))
     with pytest.raises(sa.exc.IntegrityError, match="does not balance"):
+        session.execute(sa.insert(Posting.__table__).values(entry_id=entry.id, account_id=account_id,
+                                                            side="credit", amount_fen=1))
         session.commit()
     session.rollback()
     assert services.verify_journal(session).ok
