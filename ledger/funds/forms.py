@@ -21,39 +21,11 @@ from ..identity import IdentityNumberError, validate_credit_code, validate_resid
 from ..money import AmountError, parse_amount
 from ..timeutil import local_today
 from .schemas import HOLD_MAX_HOURS, MONTH_PATTERN
+from .vocabulary import PayeeKind, Purpose, ReceiptSource
 
-PURPOSE_LABELS = {
-    "medical_aid": _l("Medical aid"),
-    "temporary_assistance": _l("Temporary assistance"),
-    "emergency_aid": _l("Emergency aid"),
-    "care_service": _l("Care service"),
-    "rehabilitation": _l("Rehabilitation aid"),
-    "education_aid": _l("Education aid"),
-    "other": _l("Other"),
-}
-
-SOURCE_LABELS = {"donation": _l("Donation"), "government": _l("Government grant")}
-
-KIND_LABELS = {
-    "opening": _l("Opening balance"),
-    "receipt": _l("Receipt"),
-    "allocation": _l("Allocation"),
-    "disbursement": _l("Disbursement"),
-    "hold_post": _l("Hold paid"),
-    "reversal": _l("Reversal"),
-}
-
-HOLD_STATE_LABELS = {
-    "pending": _l("Pending"),
-    "posted": _l("Paid"),
-    "voided": _l("Voided"),
-    "expired": _l("Expired"),
-}
-
-LEVEL_LABELS = {"city": _l("City"), "county": _l("County"), "village": _l("Village / community")}
-
-PAYEE_KIND_LABELS = {"person": _l("Person"), "organisation": _l("Organisation")}
-
+PURPOSE_LABELS = Purpose.labels()
+SOURCE_LABELS = ReceiptSource.labels()
+PAYEE_KIND_LABELS = PayeeKind.labels()
 
 
 def choices(labels: dict) -> list[SelectChoice]:

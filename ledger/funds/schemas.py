@@ -14,7 +14,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from ..identity import IdentityNumberError, shown_counterparty_id, validate_credit_code, validate_resident_id
 from ..schemas import Amount, StrictSchema
 from ..timeutil import LOCAL_TZ, as_utc, utcnow
-from .services import PURPOSES, RECEIPT_SOURCES, Payee
+from .services import Payee
+from .vocabulary import Purpose, ReceiptSource
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 #: Longest hold a person may place through the API: a commitment, not a parking place.
@@ -71,7 +72,7 @@ class PayeeIn(StrictSchema):
 
 class ReceiptIn(StrictSchema):
     amount = Amount(required=True)
-    source = fields.String(required=True, validate=validate.OneOf(sorted(RECEIPT_SOURCES)),
+    source = fields.String(required=True, validate=validate.OneOf(sorted(ReceiptSource.codes())),
                            metadata={"description": "donation or government"})
     payer_name = fields.String(required=True, validate=validate.Length(min=1, max=200),
                                metadata={"description": "the donor or paying body"})
@@ -95,7 +96,7 @@ class AllocationIn(StrictSchema):
 class DisbursementIn(StrictSchema):
     amount = Amount(required=True)
     payee = fields.Nested(PayeeIn, required=True)
-    purpose = fields.String(required=True, validate=validate.OneOf(sorted(PURPOSES)))
+    purpose = fields.String(required=True, validate=validate.OneOf(sorted(Purpose.codes())))
     value_on = fields.Date(load_default=None)
     memo = fields.String(load_default="", validate=validate.Length(max=1000))
 
@@ -105,7 +106,7 @@ class HoldIn(StrictSchema):
     expires_at = LocalDateTime(load_default=None, metadata={"description": "ISO 8601; local time if no offset"})
     expires_in_hours = fields.Integer(load_default=None, strict=True,
                                       validate=validate.Range(min=1, max=HOLD_MAX_HOURS))
-    purpose = fields.String(required=True, validate=validate.OneOf(sorted(PURPOSES)))
+    purpose = fields.String(required=True, validate=validate.OneOf(sorted(Purpose.codes())))
     payee = fields.Nested(PayeeIn, load_default=None, allow_none=True)
     reference = fields.String(load_default=None, validate=validate.Length(max=60))
     memo = fields.String(load_default="", validate=validate.Length(max=1000))

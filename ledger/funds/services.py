@@ -46,6 +46,7 @@ from ..journal.models import (Account, AccountRole, EntryKind, Fund, Hold, HoldS
                               Side)
 from ..journal.posting import EntryDraft, Line, lock_funds, post_entry
 from ..timeutil import local_today
+from .vocabulary import Purpose, ReceiptSource
 
 
 @dataclass(frozen=True)
@@ -55,21 +56,6 @@ class Payee:
     kind: str  # "person" | "organisation"
     name: str
     id_number: str | None = None  # resident ID (person) or unified social credit code (organisation)
-
-
-#: Disbursement purposes (code -> Chinese label); the API takes the code.
-PURPOSES = {
-    "medical_aid": "医疗救助",
-    "temporary_assistance": "临时救助",
-    "emergency_aid": "急难救助",
-    "care_service": "照护服务",
-    "rehabilitation": "康复救助",
-    "education_aid": "教育救助",
-    "other": "其他",
-}
-
-#: Receipt sources (code -> Chinese label).
-RECEIPT_SOURCES = {"donation": "捐赠收入", "government": "政府补助收入"}
 
 
 @dataclass
@@ -273,8 +259,8 @@ def _checked_payee(payee: Payee | None, *, required: bool = True) -> Payee | Non
 
 
 def _checked_purpose(purpose: str) -> str:
-    if purpose not in PURPOSES:
-        raise ValidationError(fields={"purpose": [f"must be one of {', '.join(PURPOSES)}"]})
+    if purpose not in Purpose.codes():
+        raise ValidationError(fields={"purpose": [f"must be one of {', '.join(Purpose.codes())}"]})
     return purpose
 
 
@@ -292,8 +278,8 @@ def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: st
     actor = require(user, "funds.write")
     _visible_funds(session, actor, [fund_code])
     _amount(amount_fen)
-    if source not in RECEIPT_SOURCES:
-        raise ValidationError(fields={"source": [f"must be one of {', '.join(RECEIPT_SOURCES)}"]})
+    if source not in ReceiptSource.codes():
+        raise ValidationError(fields={"source": [f"must be one of {', '.join(ReceiptSource.codes())}"]})
     if not (payer_name or "").strip():
         raise ValidationError(fields={"payer_name": ["say who paid the money in"]})
     income = AccountRole.donation_income if source == "donation" else AccountRole.grant_income

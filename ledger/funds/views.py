@@ -25,14 +25,10 @@ from ..extensions import db
 from ..journal.models import Hold
 from ..requests import form_write
 from ..timeutil import local_today, utcnow
+from ..web.navigation import add_section
 from . import services
 from .api import visible_entry
 from .forms import (
-    HOLD_STATE_LABELS,
-    KIND_LABELS,
-    LEVEL_LABELS,
-    PURPOSE_LABELS,
-    SOURCE_LABELS,
     AllocationForm,
     AsOfForm,
     DisbursementForm,
@@ -45,6 +41,7 @@ from .forms import (
     ReversalForm,
 )
 from .schemas import entry_data, hold_data, period_data, trial_balance_data, verify_data
+from .vocabulary import HOLD_STATE_LABELS, LEVEL_LABELS, entry_kind_label, purpose_label
 
 funds_bp = Blueprint("funds", __name__, url_prefix="/funds")
 
@@ -63,10 +60,9 @@ def can_write() -> bool:
 def fund_helpers():
     """Labels for the fund pages (prefixed: the app's own helpers have a `kind_label` too)."""
     return {"can_write_funds": can_write,
-            "fund_entry_kind_label": lambda kind: KIND_LABELS.get(kind, kind),
+            "fund_entry_kind_label": entry_kind_label,
             # A receipt's purpose is its source (donation / government grant).
-            "fund_purpose_label": lambda purpose: PURPOSE_LABELS.get(purpose) or SOURCE_LABELS.get(purpose)
-            or purpose or "",
+            "fund_purpose_label": purpose_label,
             "fund_hold_state_label": lambda state: HOLD_STATE_LABELS.get(state, state),
             "fund_level_label": lambda level: LEVEL_LABELS.get(getattr(level, "value", level), level),
             "fund_level_code": lambda level: getattr(level, "value", level)}
@@ -396,8 +392,6 @@ def reopen_period(month):
 
 
 def register(app):
-    from ..web.navigation import add_section
-
     app.register_blueprint(funds_bp)
     add_section("funds.tree", _l("Funds"),
                 _l("The city, county and village funds with their balances, entries and holds."),

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from ..errors import BadRequest
-from ..funds.services import PURPOSES
+from ..funds.vocabulary import ENTRY_KIND_NAMES, Purpose
 from ..identity import shown_counterparty_id
 from ..journal.models import (
     Account,
@@ -61,16 +61,9 @@ ROLE_LABELS = {
     AccountRole.opening_net_assets: "期初净资产",
 }
 
-KIND_LABELS = {
-    EntryKind.opening: "期初",
-    EntryKind.receipt: "收入",
-    EntryKind.allocation: "划拨",
-    EntryKind.disbursement: "支出",
-    EntryKind.hold_post: "预留支付",
-    EntryKind.reversal: "冲销",
-}
+KIND_LABELS = {kind: names[0] for kind, names in ENTRY_KIND_NAMES.items()}  # reports are in Chinese
 
-PURPOSE_LABELS = PURPOSES  # reports are in Chinese: the ledger's own purpose names
+PURPOSE_LABELS = Purpose.chinese_names()  # reports are in Chinese: the ledger's own purpose names
 UNSPECIFIED_PURPOSE = "unspecified"
 
 LEVEL_LABELS = {"city": "市级", "county": "县级", "village": "村(社区)级"}
