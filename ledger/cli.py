@@ -22,6 +22,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .auth.models import ApiToken, User
+from .auth.services import create_user, disable_user, get_user, issue_token, revoke_tokens
+from .demo import seed
 from .errors import LedgerError
 from .extensions import db
 from .journal.chain import verify_journal
@@ -67,8 +70,6 @@ def one_transaction(command):
 @one_transaction
 def create_user_command(username, role, org_code, password, display_name):
     """Create a user in an organisation with a role."""
-    from .auth.services import create_user
-
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     create_user(db.session, username, role, org_code, password, display_name)
@@ -81,8 +82,6 @@ def create_user_command(username, role, org_code, password, display_name):
 @one_transaction
 def token_command(username, label):
     """Issue a new API token for USERNAME; it is printed once and never stored."""
-    from .auth.services import get_user, issue_token
-
     user = get_user(db.session, username)
     if not user.active:
         raise click.ClickException(f"user {username} is disabled")
@@ -95,8 +94,6 @@ def token_command(username, label):
 @one_transaction
 def revoke_command(username, prefix):
     """Revoke a user's API tokens."""
-    from .auth.services import get_user, revoke_tokens
-
     count = revoke_tokens(db.session, get_user(db.session, username), prefix)
     return f"revoked {count} token(s) of {username}"
 
@@ -104,8 +101,6 @@ def revoke_command(username, prefix):
 @users_cli.command("list")
 def list_command():
     """List users with role, organisation, state and live tokens."""
-    from .auth.models import ApiToken, User
-
     users = db.session.scalars(sa.select(User).order_by(User.username)).all()
     for user in users:
         tokens = db.session.scalars(sa.select(ApiToken.prefix).where(
@@ -120,8 +115,6 @@ def list_command():
 @one_transaction
 def disable_command(username):
     """Disable a user: no more logins, all tokens revoked."""
-    from .auth.services import disable_user
-
     disable_user(db.session, username)
     return f"disabled {username}"
 
@@ -132,9 +125,6 @@ def disable_command(username):
 @one_transaction
 def seed_demo_command(if_empty):
     """Create the demo city, counties, villages, organisations, funds and users (idempotent)."""
-    from .auth.models import User
-    from .demo import seed
-
     if if_empty and db.session.scalar(sa.select(sa.func.count(User.id))):
         return "database already has data; demo seed skipped"
     result = seed(db.session)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .auth.models import Organisation, OrganisationKind, Region, RegionLevel, Role, User
 from .auth.services import hash_password
+from .funds.demo import seed_funds
 
 CITY = ("370800", "济宁市", "Jining")
 
@@ -141,7 +142,6 @@ def seed(session: Session) -> SeedResult:
     result = SeedResult()
     seed_regions_and_organisations(session, result)
     seed_users(session, result)
-    from .funds.demo import seed_funds  # funds need the regions above
 
     seed_funds(session)
     return result

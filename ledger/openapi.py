@@ -25,6 +25,8 @@ from http import HTTPStatus
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from .schemas import Amount
+
 #: Longest Idempotency-Key accepted (the column holds 200 characters; web keys carry a prefix).
 IDEMPOTENCY_KEY_MAX = 120
 
@@ -177,8 +179,6 @@ def operation_dict(record: Operation, rule, method: str, view) -> dict:
 def build_spec(app, *, prefix: str = "api.", public_endpoints=frozenset(), title: str, version: str,
                description: str, error_schema) -> APISpec:
     """The OpenAPI 3 document of every documented endpoint whose name starts with `prefix`."""
-    from .schemas import Amount
-
     marshmallow_plugin = MarshmallowPlugin()
     spec = APISpec(title=title, version=version, openapi_version="3.0.3", plugins=[marshmallow_plugin],
                    info={"description": description}, servers=[{"url": "/"}])

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from ..auth.models import Region, RegionLevel, User
 from ..journal.accounts import create_fund
 from ..journal.models import Fund, FundLevel, Hold, JournalEntry
+from . import services
+from .services import Payee
 
 OPENING_ON = date(2026, 1, 5)
 CITY_FUND_CODE = "370800"
@@ -84,8 +86,6 @@ def _posted_keys(session) -> set[str]:
 
 
 def _seed_openings(session, funds: dict[str, Fund], done: set[str]) -> None:
-    from . import services
-
     def opening(code, amount_fen, source, payer, memo):
         key = f"seed:opening:{code}"
         if code in funds and key not in done:
@@ -105,9 +105,6 @@ def _seed_openings(session, funds: dict[str, Fund], done: set[str]) -> None:
 
 def _seed_activity(session, funds: dict[str, Fund], done: set[str]) -> None:
     """A few ordinary days of work, so the pages have something to show."""
-    from . import services
-    from .services import Payee
-
     needed = {CITY_FUND_CODE, "370827", "370827-001", "370811"}
     if not needed <= set(funds):
         return

@@ -12,13 +12,16 @@ from functools import partial
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from ..auth.permissions import require_roles
 from ..errors import BadRequest
 from ..extensions import db
 from ..funds import services as fund_services
+from ..money import format_cny
 from ..requests import after_commit
 from ..timeutil import local_today
+from ..web.navigation import add_section
 from . import jobs, services
 from .api import file_response
 from .models import ReportFormat, ReportKind, RunStatus
@@ -144,15 +147,10 @@ def log():
 
 
 def register_views(app):
-    from ..web.navigation import add_section
-
     app.register_blueprint(reports_bp)
     add_section("reports.index", _l("Reports"),
                 _l("Fund statements, journal registers and integrity certificates as PDF, with their log."),
                 services.REPORT_ROLES, order=70)
-
-    from ..money import format_cny
-    from markupsafe import Markup, escape
 
     @app.template_filter("report_cny")
     def report_cny(fen: int):
