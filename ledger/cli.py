@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import os
-import secrets
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .auth.models import ApiToken, User
-from .auth.services import create_user, disable_user, get_user, issue_token, revoke_tokens
+from .auth.services import create_user, disable_user, get_user, issue_token, one_time_password, revoke_tokens
 from .demo import seed
 from .errors import LedgerError
 from .extensions import db
@@ -65,13 +64,14 @@ def one_transaction(command):
 @click.argument("username")
 @click.option("--role", required=True, help="admin, finance, reviewer, charity, vendor or auditor")
 @click.option("--org", "org_code", required=True, help="organisation code, e.g. MZJ-370800")
-@click.option("--password", help="at least 10 characters; a random one is generated and printed if omitted")
+@click.option("--password", help="at least 12 characters, not a common password, not containing the username; "
+                                 "a random one is generated and printed if omitted")
 @click.option("--name", "display_name", default="", help="display name")
 @one_transaction
 def create_user_command(username, role, org_code, password, display_name):
     """Create a user in an organisation with a role."""
     generated = password is None
-    password = password or secrets.token_urlsafe(12)
+    password = password or one_time_password()
     create_user(db.session, username, role, org_code, password, display_name)
     return [f"created user {username} ({role}, {org_code})"] + ([f"password: {password}"] if generated else [])
 

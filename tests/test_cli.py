@@ -58,7 +58,7 @@ def test_users_create_refuses_bad_input_and_writes_nothing(app, make_org):
     cases = [
         (["--role", "boss", "--org", "MZJ-370827", "--password", "a long enough password"], "role"),
         (["--role", "reviewer", "--org", "NO-SUCH", "--password", "a long enough password"], "NO-SUCH"),
-        (["--role", "reviewer", "--org", "MZJ-370827", "--password", "short"], "at least 10"),
+        (["--role", "reviewer", "--org", "MZJ-370827", "--password", "short"], "at least 12"),
     ]
     for options, complaint in cases:
         result = runner.invoke(args=["users", "create", "zhao_liu", *options])

@@ -11,7 +11,8 @@ show the same thing:
 
 An organisation outside a user's sight answers NotFound, exactly like one that
 does not exist, so a code can never be probed. Only admins list every user;
-everyone else sees the colleagues of their own organisation.
+everyone else sees the colleagues of their own organisation. Only admins add organisations
+(`create_organisation`), each with a code made from its kind and region.
 """
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound
-from .models import Organisation, OrganisationKind, Region, User
+from .. import audit
+from ..errors import NotFound, ValidationError
+from ..identity import IdentityNumberError, validate_credit_code
+from .models import Organisation, OrganisationKind, Region, RegionLevel, User
 from .access import as_actor, organisation_scope, require
 
 #: Order in which organisation kinds are listed: the bureaus first, then the partners.
@@ -75,3 +78,76 @@ def admin_directory(session: Session, user: User) -> Directory:
     villages = session.scalar(sa.select(sa.func.count(Region.id)).where(Region.level == "village")) or 0
     return Directory(users=list(users), organisations=visible_organisations(session, user),
                      member_counts=counts, village_count=villages)
+
+
+#: The first part of an organisation's code, by kind (as in the demo city: MZJ-370800, CSH-370827,
+#: HL-370800-01). Bureaus and charities take the region's code, with -02, -03 ... when it is taken;
+#: care vendors are always numbered.
+CODE_PREFIXES = {OrganisationKind.city_bureau: "MZJ", OrganisationKind.county_bureau: "MZJ",
+                 OrganisationKind.charity: "CSH", OrganisationKind.vendor: "HL"}
+#: The region level each kind works at: a city bureau the city, a county bureau a county, partners either.
+KIND_LEVELS = {OrganisationKind.city_bureau: {RegionLevel.city}, OrganisationKind.county_bureau: {RegionLevel.county},
+               OrganisationKind.charity: {RegionLevel.city, RegionLevel.county},
+               OrganisationKind.vendor: {RegionLevel.city, RegionLevel.county}}
+NAME_MAX = 200
+
+
+def organisation_regions(session: Session, user: User) -> list[Region]:
+    """The regions an organisation can be placed in: the city, then its counties by code."""
+    require(user, "directory.admin")
+    rows = session.scalars(sa.select(Region).where(Region.level.in_([RegionLevel.city, RegionLevel.county]))
+                           .order_by(Region.code)).all()
+    return sorted(rows, key=lambda region: (RegionLevel(region.level) != RegionLevel.city, region.code))
+
+
+def next_organisation_code(session: Session, kind: OrganisationKind, region: Region) -> str:
+    """MZJ-370827, or MZJ-370827-02 when that is taken; vendors always numbered: HL-370800-04."""
+    base = f"{CODE_PREFIXES[kind]}-{region.code}"
+    taken = set(session.scalars(sa.select(Organisation.code).where(
+        sa.or_(Organisation.code == base, Organisation.code.like(base + "-%")))))
+    if kind != OrganisationKind.vendor and base not in taken:
+        return base
+    number = 1 if kind == OrganisationKind.vendor else 2
+    while f"{base}-{number:02d}" in taken:
+        number += 1
+    return f"{base}-{number:02d}"
+
+
+def create_organisation(session: Session, user: User, *, name: str, kind: str, region_code: str,
+                        credit_code: str | None = None) -> Organisation:
+    """An administrator adds an organisation; its code is made from its kind and region."""
+    actor = require(user, "directory.admin")
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["must not be empty"]
+    elif len(name) > NAME_MAX:
+        errors["name"] = [f"must be at most {NAME_MAX} characters"]
+    try:
+        kind_value = OrganisationKind(kind)
+    except ValueError:
+        kind_value = None
+        errors["kind"] = [f"must be one of {', '.join(k.value for k in OrganisationKind)}"]
+    region = session.scalar(sa.select(Region).where(Region.code == (region_code or "")))
+    if region is None or RegionLevel(region.level) == RegionLevel.village:
+        errors["region"] = ["must be the code of the city or of one of its counties"]
+    elif kind_value is not None and RegionLevel(region.level) not in KIND_LEVELS[kind_value]:
+        errors["region"] = ["a city bureau works in the city, a county bureau in a county"]
+    credit = (credit_code or "").strip().upper() or None
+    if credit is not None:
+        try:
+            credit = validate_credit_code(credit)
+        except IdentityNumberError as error:
+            errors["credit_code"] = [str(error)]
+    if not errors and session.scalar(sa.select(Organisation.id).where(
+            Organisation.name == name, Organisation.region_id == region.id)) is not None:
+        errors["name"] = ["an organisation of this name already exists in this region"]
+    if errors:
+        raise ValidationError(fields=errors)
+    organisation = Organisation(code=next_organisation_code(session, kind_value, region), name=name, kind=kind_value,
+                                region_id=region.id, credit_code=credit)
+    session.add(organisation)
+    session.flush()
+    audit.record_event(session, actor.user_id, "organisation.create", organisation.code, name=name,
+                       kind=kind_value.value, region=region.code)
+    return organisation

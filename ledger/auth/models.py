@@ -89,6 +89,9 @@ class User(UserMixin, Base):
     failed_login_count = sa.Column(sa.Integer, nullable=False, default=0)
     locked_until_at = sa.Column(sa.DateTime(timezone=True))
     last_login_at = sa.Column(sa.DateTime(timezone=True))
+    previous_login_at = sa.Column(sa.DateTime(timezone=True), comment="the sign-in before the latest one")
+    must_change_password = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false(),
+                                     comment="set by an administrator's reset; cleared when the user changes it")
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
 
     organisation = relationship(Organisation, lazy="joined")

@@ -1,13 +1,21 @@
-"""Users, passwords, login throttling and API tokens.
+"""Users, passwords, login throttling, API tokens and the administration of users.
 
-Passwords are hashed with scrypt (werkzeug). Repeated failed logins lock the
+Passwords are hashed with scrypt (werkzeug) and checked by `ledger.auth.passwords` wherever they
+are chosen or given (the web, the API, the command line). Repeated failed logins lock the
 account for a growing time: after `LOGIN_LOCKOUT_THRESHOLD` failures in a row,
 for `LOGIN_LOCKOUT_BASE_SECONDS`, doubling with each further failure up to
 `LOGIN_LOCKOUT_MAX_SECONDS`. Tokens are random, shown once, stored as SHA-256.
+
+Administration (create, disable, enable, reset a password, unlock) needs `directory.admin`
+(`require(actor, ...)`; the command line acts as the system). Each action writes one audit
+event naming who did it to whom. A reset or a new user gets a one-time password, returned once
+to the administrator and never stored in clear; the user must choose their own at the next
+sign-in (`must_change_password`).
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,12 +25,22 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
-from ..errors import AccountLocked, Conflict, NotFound, ValidationError
+from ..errors import AccountLocked, NotFound, ValidationError
 from ..timeutil import as_utc, utcnow
-from .models import ApiToken, AuditEvent, Organisation, Role, User
+from .access import as_actor, require
+from .errors import OwnAccount, UsernameTaken, WeakPassword, WrongCurrentPassword
+from .models import ApiToken, AuditEvent, Organisation, OrganisationKind, Role, User
+from .passwords import MIN_LENGTH, password_problem
 
 TOKEN_PREFIX = "jsj_"
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = MIN_LENGTH
+USERNAME_PATTERN = re.compile(r"[a-z][a-z0-9_.-]{1,79}")
+DISPLAY_NAME_MAX = 100
+#: Organisation kinds whose people may hold each partner role; every other role belongs to a bureau.
+ROLE_ORGANISATION_KINDS = {Role.charity: {OrganisationKind.charity}, Role.vendor: {OrganisationKind.vendor}}
+BUREAU_KINDS = {OrganisationKind.city_bureau, OrganisationKind.county_bureau}
+#: One-time passwords: four groups of four from letters and digits that cannot be mistaken for each other.
+_ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 # A hash to compare against when the username does not exist, so that a wrong
 # username costs as much time as a wrong password.
@@ -33,9 +51,12 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(fields={"password": [f"must be at least {MIN_PASSWORD_LENGTH} characters"]})
+def check_password_strength(password: str, username: str | None = None, field: str = "password") -> None:
+    """Refuse a password that `ledger.auth.passwords` finds a problem with (WeakPassword, 422)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise WeakPassword(f"The password is refused: it {problem.message}.", fields={field: [problem.message]},
+                           reason=problem.code)
 
 
 def record_event(session: Session, user: User | None, action: str, target: str = "", **detail) -> AuditEvent:
@@ -43,25 +64,85 @@ def record_event(session: Session, user: User | None, action: str, target: str =
     return audit.record_event(session, user.id if user else None, action, target, **detail)
 
 
+def _record_by(session: Session, actor, action: str, target: str, **detail) -> AuditEvent:
+    """Log an action of an actor (a user, an Actor, or None for the system)."""
+    return audit.record_event(session, as_actor(actor).user_id, action, target, **detail)
+
+
+def one_time_password() -> str:
+    """A random password to hand to a person once (about 79 bits), e.g. `k7mp-x2qa-9rtw-hc4e`."""
+    while True:
+        password = "-".join("".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(4))
+        if password_problem(password) is None:
+            return password
+
+
+def _check_username(username: str) -> str:
+    username = (username or "").strip()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise ValidationError(fields={"username": [
+            "use 2 to 80 lower-case letters, digits, '.', '_' or '-', starting with a letter"]})
+    return username
+
+
+def _check_role_fits(role: Role, organisation: Organisation) -> None:
+    kinds = ROLE_ORGANISATION_KINDS.get(role, BUREAU_KINDS)
+    if OrganisationKind(organisation.kind) not in kinds:
+        wanted = "a charity" if role == Role.charity else "a care vendor" if role == Role.vendor else "a bureau"
+        raise ValidationError(fields={"role": [f"a {role.value} user belongs to {wanted} organisation, "
+                                               f"not to {organisation.code}"]})
+
+
 def create_user(session: Session, username: str, role: str, org_code: str, password: str,
-                display_name: str = "") -> User:
+                display_name: str = "", *, actor=None, must_change_password: bool = False) -> User:
+    """Create a user (the command line and the seed act as the system; the web and API as an admin)."""
+    require(actor, "directory.admin")
+    errors: dict[str, list[str]] = {}
+    try:
+        username = _check_username(username)
+    except ValidationError as error:
+        errors.update(error.fields)
     try:
         role_value = Role(role)
     except ValueError:
-        raise ValidationError(fields={"role": [f"must be one of {', '.join(r.value for r in Role)}"]}) from None
+        role_value = None
+        errors["role"] = [f"must be one of {', '.join(r.value for r in Role)}"]
     organisation = session.scalar(sa.select(Organisation).where(Organisation.code == org_code))
     if organisation is None:
-        raise ValidationError(fields={"org": [f"no organisation with code {org_code!r}"]})
+        errors["org"] = [f"no organisation with code {org_code!r}"]
+    display_name = (display_name or "").strip()
+    if len(display_name) > DISPLAY_NAME_MAX:
+        errors["display_name"] = [f"must be at most {DISPLAY_NAME_MAX} characters"]
+    if errors:
+        raise ValidationError(fields=errors)
+    _check_role_fits(role_value, organisation)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists")
-    check_password_strength(password)
+        raise UsernameTaken(f"user {username!r} already exists", fields={"username": ["is taken"]})
+    check_password_strength(password, username)
     user = User(username=username, role=role_value, organisation=organisation,
                 password_hash=hash_password(password), display_name=display_name or username,
-                active=True, failed_login_count=0)
+                active=True, failed_login_count=0, must_change_password=must_change_password)
     session.add(user)
     session.flush()
-    record_event(session, None, "user.create", username, role=role_value.value, org=org_code)
+    _record_by(session, actor, "user.create", username, role=role_value.value, org=org_code)
     return user
+
+
+@dataclass
+class IssuedPassword:
+    """A user and the one-time password just given to them: shown once, to the administrator."""
+
+    user: User
+    password: str
+
+
+def add_user(session: Session, actor, *, username: str, role: str, organisation_code: str,
+             display_name: str = "") -> IssuedPassword:
+    """An administrator creates a user with a one-time password the user must change at first sign-in."""
+    password = one_time_password()
+    user = create_user(session, username, role, organisation_code, password, display_name, actor=actor,
+                       must_change_password=True)
+    return IssuedPassword(user=user, password=password)
 
 
 @dataclass
@@ -98,6 +179,8 @@ def authenticate(session: Session, username: str, password: str, settings: Login
         return None
     user.failed_login_count = 0
     user.locked_until_at = None
+    # "Last login" on the start page is the sign-in before this one.
+    user.previous_login_at = user.last_login_at
     user.last_login_at = now
     return user
 
@@ -196,9 +279,84 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def disable_user(session: Session, username: str) -> User:
-    user = get_user(session, username)
-    user.active = False
-    revoke_tokens(session, user)
-    record_event(session, None, "user.disable", username)
+def user_for_admin(session: Session, actor, username: str) -> User:
+    """A user by username, for administrators (Forbidden for everyone else; NotFound when unknown)."""
+    require(actor, "directory.admin")
+    return get_user(session, username)
+
+
+def user_events(session: Session, actor, username: str, limit: int = 50) -> list[AuditEvent]:
+    """What was done to or by the account, newest first: the audit events that name it."""
+    user = user_for_admin(session, actor, username)
+    return session.scalars(sa.select(AuditEvent).where(AuditEvent.target == user.username)
+                           .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)).all()
+
+
+def set_user_active(session: Session, actor, username: str, active: bool) -> User:
+    """Disable (no more sign-ins, open sessions end, every token revoked) or enable a user again."""
+    user = user_for_admin(session, actor, username)
+    if not active and as_actor(actor).user_id == user.id:
+        raise OwnAccount()
+    if bool(user.active) == active:
+        return user
+    user.active = active
+    if not active:
+        revoke_tokens(session, user)
+    else:  # a fresh start: the failures counted before the account was disabled are forgotten
+        user.failed_login_count = 0
+        user.locked_until_at = None
+    _record_by(session, actor, "user.enable" if active else "user.disable", username)
+    session.flush()
+    return user
+
+
+def disable_user(session: Session, username: str, *, actor=None) -> User:
+    return set_user_active(session, actor, username, False)
+
+
+def enable_user(session: Session, username: str, *, actor=None) -> User:
+    return set_user_active(session, actor, username, True)
+
+
+def reset_password(session: Session, actor, username: str) -> IssuedPassword:
+    """Give the user a one-time password (returned once) that must be changed at the next sign-in.
+
+    The account's lock is lifted too (a person who forgot the password has usually locked it);
+    API tokens stay valid (disable the user to stop them).
+    """
+    user = user_for_admin(session, actor, username)
+    password = one_time_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    was_locked = user.is_locked
+    user.failed_login_count = 0
+    user.locked_until_at = None
+    _record_by(session, actor, "user.password_reset", username, unlocked=was_locked)
+    session.flush()
+    return IssuedPassword(user=user, password=password)
+
+
+def unlock_user(session: Session, actor, username: str) -> User:
+    """Lift a lock after failed sign-ins and forget the failures counted so far."""
+    user = user_for_admin(session, actor, username)
+    failures = user.failed_login_count or 0
+    user.failed_login_count = 0
+    user.locked_until_at = None
+    _record_by(session, actor, "user.unlock", username, failures=failures)
+    session.flush()
+    return user
+
+
+def change_password(session: Session, user: User, current_password: str, new_password: str) -> User:
+    """A user changes their own password: the current one is required, the new one is checked."""
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise WrongCurrentPassword(fields={"current_password": ["is not right"]})
+    check_password_strength(new_password, user.username, field="new_password")
+    if check_password_hash(user.password_hash, new_password):
+        raise WeakPassword(fields={"new_password": ["must differ from the current password"]}, reason="unchanged")
+    user.password_hash = hash_password(new_password)
+    forced = bool(user.must_change_password)
+    user.must_change_password = False
+    record_event(session, user, "password.change", user.username, forced=forced)
+    session.flush()
     return user
