@@ -1,4 +1,8 @@
-"""API routes of the foundation: who am I, organisations in sight, the caller's tokens.
+"""API routes of the foundation: who am I, organisations in sight, the caller's tokens and
+password, and (for administrators) users and organisations.
+
+Answers that carry a one-time password (a new user, a reset) are sent with `Cache-Control:
+no-store` and are never replayed from an idempotency record: the password exists only in them.
 
 `auth_api` is nested under the /api/v1 parent blueprint (`ledger.api`), which authenticates
 the bearer token before any of these views runs; endpoints are named `api.auth.<view>`.
@@ -12,16 +16,36 @@ from ..extensions import db
 from ..openapi import operation
 from ..requests import api_write, has_body, load_body
 from . import directory
+from .permissions import require_roles
 from .schemas import (
+    IssuedPasswordSchema,
     MeSchema,
     MeUpdateSchema,
+    OrganisationCreateSchema,
     OrganisationListSchema,
     OrganisationSchema,
+    PasswordChangedSchema,
+    PasswordChangeSchema,
     TokenListSchema,
     TokenRevokedSchema,
     TokenRevokeSchema,
+    UserCreateSchema,
+    UserDetailSchema,
+    UserListSchema,
+    UserSchema,
 )
-from .services import list_tokens, revoke_tokens, update_profile
+from .services import (
+    add_user,
+    change_password,
+    list_tokens,
+    reset_password,
+    revoke_tokens,
+    set_user_active,
+    unlock_user,
+    update_profile,
+    user_events,
+    user_for_admin,
+)
 
 auth_api = Blueprint("auth", __name__)
 
@@ -90,3 +114,129 @@ def revoke():
         return TokenRevokedSchema().dump({"revoked": count})
 
     return api_write(work)
+
+
+@auth_api.post("/me/password")
+@operation("Change my password", tags=["auth"], body=PasswordChangeSchema,
+           description="The current password is required. The new one has at least 12 characters and is not "
+                       "a common password, the username or the product's or city's name (422 `weak_password` "
+                       "names the field and why; `wrong_password` when the current one is wrong).",
+           responses={200: ("The password was changed", PasswordChangedSchema)})
+def change_my_password():
+    """Change one's own password."""
+    body = load_body()
+
+    def work(key):
+        change_password(db.session, g.api_user, body["current_password"], body["new_password"])
+        return PasswordChangedSchema().dump({"changed": True})
+
+    return api_write(work)
+
+
+USERNAME = {"username": {"description": "e.g. reviewer_yutai"}}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@auth_api.get("/users")
+@require_roles("admin")
+@operation("List users", tags=["users"], description="Every user with role, organisation and state.",
+           responses={200: ("Every user, by organisation and username", UserListSchema)})
+def users():
+    """Every user (administrators)."""
+    rows = directory.admin_directory(db.session, g.api_user).users
+    return jsonify(UserListSchema().dump({"users": rows}))
+
+
+@auth_api.post("/users")
+@require_roles("admin")
+@operation("Create a user", tags=["users"], body=UserCreateSchema,
+           description="The answer carries a one-time password, shown this once; the user must change it at "
+                       "the first sign-in. 409 `username_taken` when the username is in use.",
+           responses={201: ("The new user and the one-time password", IssuedPasswordSchema)})
+def create_user():
+    """Create a user with a one-time password."""
+    body = load_body()
+
+    def work(key):
+        issued = add_user(db.session, g.api_user, username=body["username"], role=body["role"],
+                          organisation_code=body["organisation"], display_name=body["display_name"])
+        return IssuedPasswordSchema().dump({"user": issued.user, "one_time_password": issued.password})
+
+    response, status = api_write(work)
+    return response, status, NO_STORE
+
+
+@auth_api.get("/users/<username>")
+@require_roles("admin")
+@operation("Get a user", tags=["users"], path=USERNAME,
+           responses={200: ("The user and what was done to or by the account", UserDetailSchema),
+                      404: "No such user"})
+def user_detail(username: str):
+    """One user with the audit events that name it."""
+    user = user_for_admin(db.session, g.api_user, username)
+    events = user_events(db.session, g.api_user, username)
+    return jsonify(UserDetailSchema().dump({"user": user, "events": events}))
+
+
+def _user_action(action):
+    return api_write(lambda key: UserSchema().dump(action()))
+
+
+@auth_api.post("/users/<username>/disable")
+@require_roles("admin")
+@operation("Disable a user", tags=["users"], path=USERNAME,
+           description="No more sign-ins; open sessions end and every API token is revoked. 409 `own_account` "
+                       "for one's own account.",
+           responses={200: ("The user", UserSchema), 404: "No such user"})
+def disable_user(username: str):
+    """Disable a user."""
+    return _user_action(lambda: set_user_active(db.session, g.api_user, username, False))
+
+
+@auth_api.post("/users/<username>/enable")
+@require_roles("admin")
+@operation("Enable a user", tags=["users"], path=USERNAME, description="The user may sign in again.",
+           responses={200: ("The user", UserSchema), 404: "No such user"})
+def enable_user(username: str):
+    """Enable a disabled user."""
+    return _user_action(lambda: set_user_active(db.session, g.api_user, username, True))
+
+
+@auth_api.post("/users/<username>/unlock")
+@require_roles("admin")
+@operation("Unlock a user", tags=["users"], path=USERNAME,
+           description="Lift the lock after failed sign-ins and forget the failures counted.",
+           responses={200: ("The user", UserSchema), 404: "No such user"})
+def unlock_user_view(username: str):
+    """Unlock a locked account."""
+    return _user_action(lambda: unlock_user(db.session, g.api_user, username))
+
+
+@auth_api.post("/users/<username>/password-reset")
+@require_roles("admin")
+@operation("Reset a user's password", tags=["users"], path=USERNAME,
+           description="Gives a one-time password, shown this once, that the user must change at the next "
+                       "sign-in; also lifts a lock. API tokens stay valid.",
+           responses={200: ("The user and the one-time password", IssuedPasswordSchema), 404: "No such user"})
+def reset_user_password(username: str):
+    """Reset a password to a one-time password."""
+    def work(key):
+        issued = reset_password(db.session, g.api_user, username)
+        return IssuedPasswordSchema().dump({"user": issued.user, "one_time_password": issued.password})
+
+    response, status = api_write(work)
+    return response, status, NO_STORE
+
+
+@auth_api.post("/organisations")
+@require_roles("admin")
+@operation("Create an organisation", tags=["organisations"], body=OrganisationCreateSchema,
+           description="The code is made from the kind and the region: MZJ-<region> for bureaus, CSH-<county> "
+                       "for charities (-02, -03 ... when taken), HL-<region>-NN for care vendors.",
+           responses={201: ("The new organisation", OrganisationSchema)})
+def create_organisation():
+    """Add an organisation."""
+    body = load_body()
+    return api_write(lambda key: OrganisationSchema().dump(directory.create_organisation(
+        db.session, g.api_user, name=body["name"], kind=body["kind"], region_code=body["region"],
+        credit_code=body["credit_code"])))
