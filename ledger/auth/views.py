@@ -1,4 +1,9 @@
-"""Sign-in, sign-out, the language switch and the user's own API tokens (HTML).
+"""Sign-in, sign-out, the language switch, the user's own password and API tokens (HTML).
+
+A user whose password was set by an administrator (a new user, a reset) is sent to the
+change-password page right after signing in and, until the password is changed, every other
+page redirects there (`require_password_change`, a before-request hook); signing out and the
+language switch stay open.
 
 Every POST here is protected by the app-wide CSRF check (Flask-WTF). Failed
 logins are counted and lock the account for a growing time (see services). Nothing here
@@ -16,9 +21,18 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import AccountLocked
 from ..extensions import db, login_manager
-from .forms import ConfirmForm, LoginForm, TokenCreateForm
+from ..requests import form_write
+from .forms import ConfirmForm, LoginForm, PasswordChangeForm, TokenCreateForm, in_interface_language
 from .models import User
-from .services import LoginSettings, authenticate, issue_token, list_tokens, record_event, revoke_token
+from .services import (
+    LoginSettings,
+    authenticate,
+    change_password,
+    issue_token,
+    list_tokens,
+    record_event,
+    revoke_token,
+)
 
 auth_bp = Blueprint("auth", __name__)
 
@@ -67,10 +81,49 @@ def login():
             if language:
                 session["lang"] = language
             login_user(user)
+            if user.must_change_password:
+                flash(_("Your password was set by an administrator. Choose your own password to go on."), "warning")
+                return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+#: What a user who must change their password may still open.
+OPEN_DURING_PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout", "auth.set_language", "static"})
+
+
+def require_password_change():
+    """Before every web request: a user with a one-time password goes to the change-password page."""
+    if request.blueprint and request.blueprint.startswith("api"):
+        return None  # the API authenticates by token, not by the password
+    if request.endpoint in OPEN_DURING_PASSWORD_CHANGE or not current_user.is_authenticated:
+        return None
+    if current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+@auth_bp.route("/account/password", methods=["GET", "POST"], endpoint="change_password")
+@login_required
+def change_password_page():
+    """Change one's own password (the current one is required)."""
+    form = PasswordChangeForm(username=current_user.username)
+    forced = bool(current_user.must_change_password)
+
+    def work(key):
+        change_password(db.session, current_user, form.current_password.data, form.new_password.data)
+        return {}
+
+    def done(body):
+        flash(_("Your password was changed."), "info")
+        return redirect(url_for("web.dashboard"))
+
+    answer, status = form_write(form, in_interface_language(work), done)
+    if answer is not None:
+        return answer
+    return render_template("auth/password.html", form=form, forced=forced), status
 
 
 @auth_bp.post("/logout")
