@@ -139,7 +139,7 @@ def create_organisation(session: Session, user: User, *, name: str, kind: str, r
             credit = validate_credit_code(credit)
         except IdentityNumberError as error:
             errors["credit_code"] = [str(error)]
-    if not errors and session.scalar(sa.select(Organisation.id).where(
+    if "name" not in errors and "region" not in errors and session.scalar(sa.select(Organisation.id).where(
             Organisation.name == name, Organisation.region_id == region.id)) is not None:
         errors["name"] = ["an organisation of this name already exists in this region"]
     if errors:
