@@ -159,6 +159,32 @@ FEATURES += [
     Case("GET", "/api/v1/reports/jobs/nothing/file", only(*REPORT_ROLES, status=404)),
 ]
 
+# User administration: only admins; the other roles get 403 before anything is looked up. The write
+# rows name a user that does not exist (admin: 404) or send an empty form (admin: 422), so nothing is
+# written; everyone may open and submit their own change-password page.
+FEATURES += [
+    Case("GET", "/account/password", everyone(200)),
+    Case("POST", "/account/password", everyone(422), data={}),
+    Case("GET", "/admin/users/new", only("admin")),
+    Case("POST", "/admin/users/new", only("admin", status=422), data={}),
+    Case("GET", "/admin/users/auditor", only("admin")),
+    Case("POST", "/admin/users/nobody_here/disable", only("admin", status=404), data={}),
+    Case("POST", "/admin/users/nobody_here/enable", only("admin", status=404), data={}),
+    Case("POST", "/admin/users/nobody_here/unlock", only("admin", status=404), data={}),
+    Case("POST", "/admin/users/nobody_here/reset-password", only("admin", status=404), data={}),
+    Case("GET", "/admin/organisations/new", only("admin")),
+    Case("POST", "/admin/organisations/new", only("admin", status=422), data={}),
+    Case("POST", "/api/v1/me/password", everyone(422), json={}),
+    Case("GET", "/api/v1/users", only("admin")),
+    Case("POST", "/api/v1/users", only("admin", status=422), json={}),
+    Case("GET", "/api/v1/users/auditor", only("admin")),
+    Case("POST", "/api/v1/users/nobody_here/disable", only("admin", status=404)),
+    Case("POST", "/api/v1/users/nobody_here/enable", only("admin", status=404)),
+    Case("POST", "/api/v1/users/nobody_here/unlock", only("admin", status=404)),
+    Case("POST", "/api/v1/users/nobody_here/password-reset", only("admin", status=404)),
+    Case("POST", "/api/v1/organisations", only("admin", status=422), json={}),
+]
+
 MATRIX = WEB + API + FEATURES
 
 
