@@ -81,8 +81,7 @@ def login():
             if language:
                 session["lang"] = language
             login_user(user)
-            if user.must_change_password:
-                flash(_("Your password was set by an administrator. Choose your own password to go on."), "warning")
+            if user.must_change_password:  # the page says why the user is there
                 return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
