@@ -1,0 +1,51 @@
+"""Every demo user signs in through the login form and walks the pages of its role, in
+Chromium at desktop (1280 px) and phone (390 px) width: each page loads without a script,
+console or server error, draws its charts, and at phone width fits the screen (tables
+scroll inside their box; the page itself never scrolls sideways). Screenshots of every
+page at both widths go to test-artifacts/screenshots/."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.browser import DESKTOP, PHONE, charts_rendered, horizontal_overflow, screenshot
+
+FUND_PAGES = [("start", "/"), ("fund-tree", "/funds/"), ("fund", "/funds/370827"),
+              ("trial-balance", "/funds/trial-balance")]
+OWN_ORGANISATION = [("start", "/"), ("organisation", "/organisation")]
+
+#: Each demo user, the name shown in the header, and the pages of its work.
+ROLES = {
+    "admin": ("系统管理员", FUND_PAGES + [("users", "/admin/users")]),
+    "finance": ("财务 王会计", FUND_PAGES),
+    "reviewer": ("市民政 杜审核", FUND_PAGES),
+    "reviewer_yutai": ("鱼台县民政 李审核", FUND_PAGES),
+    "charity_yutai": ("鱼台县慈善总会 张专干", OWN_ORGANISATION),
+    "vendor": ("颐养居家照护 陈经理", OWN_ORGANISATION),
+    "auditor": ("审计 刘审计师", FUND_PAGES),
+}
+
+
+@pytest.mark.parametrize("username", list(ROLES))
+def test_each_role_signs_in_and_its_pages_work_on_desktop_and_phone(visit, live_server, username):
+    display_name, pages = ROLES[username]
+    visitor = visit(username)
+    landing = visitor.sign_in()
+    assert landing.url == live_server("/"), f"{username} landed on {landing.url}, not the start page"
+    assert display_name in landing.inner_text("header")
+
+    too_wide, undrawn = [], []
+    for viewport in (DESKTOP, PHONE):
+        page = visitor.page(viewport)
+        for name, path in pages:
+            response = page.goto(live_server(path))
+            assert response.ok, f"{username}: {path} answered {response.status}"
+            undrawn += [f"{path}: {chart}" for chart in charts_rendered(page)]
+            if viewport is PHONE:
+                overflow = horizontal_overflow(page)
+                if overflow:
+                    too_wide.append(overflow)
+            screenshot(page, username, name, viewport)
+
+    assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
+    assert not undrawn, f"charts that drew nothing: {undrawn}"
+    assert not too_wide, "pages wider than a 390 px phone:\n" + "\n".join(too_wide)
