@@ -8,7 +8,7 @@ FLASK  := $(BIN)/flask --app wsgi
 LEDGER_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export LEDGER_TEST_DATABASE_URL
 
-.PHONY: run test test-sqlite test-postgres install install-dev translations translations-update bench clean
+.PHONY: run test test-sqlite test-postgres install install-dev browser translations translations-update bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,20 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed translations
-install-dev: $(VENV)/.installed-dev translations
+install-dev: $(VENV)/.installed-dev translations browser
+
+# The end-to-end tests (tests/e2e) drive Debian's Chromium through Playwright, never a browser
+# that Playwright downloads; Chinese pages need a CJK font. Installed with apt-get when missing
+# (as root, or through sudo when it is there); without either, the tests say how to install it.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=sudo; \
+	else echo "Debian's chromium is missing: run 'apt-get install $(BROWSER_PACKAGES)' as root for the end-to-end tests"; exit 0; fi; \
+	echo "installing $(BROWSER_PACKAGES) for the end-to-end tests"; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES)
 
 # Compile the catalogs (.mo files are build products, not kept in git).
 translations: $(VENV)/.installed
