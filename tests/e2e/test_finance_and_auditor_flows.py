@@ -81,7 +81,7 @@ def test_auditor_downloads_a_fund_statement_pdf_from_its_job(visit, live_server)
     visitor = visit("auditor")
     visitor.sign_in()
     page = visitor.page(DESKTOP)
-    page.goto(live_server(f"/reports/?kind=fund-statement&format=pdf&fund={COUNTY}"))
+    page.goto(live_server(f"/reports/?kind=fund-statement&format=pdf&fund={VILLAGE}"))
     submit(page, "form.report-form")
     assert "/reports/jobs/" in page.url, f"the statement did not start a job: {page.url}"
 
@@ -100,6 +100,6 @@ def test_auditor_downloads_a_fund_statement_pdf_from_its_job(visit, live_server)
     assert data.startswith(b"%PDF"), data[:40]
     assert download.suggested_filename.endswith(".pdf")
     assert job["sha256"] in page.inner_text("#report-sha")
-    download.save_as(SCREENSHOTS.parent / f"auditor-fund-statement-{COUNTY}.pdf")  # kept with the screenshots
+    download.save_as(SCREENSHOTS.parent / f"auditor-fund-statement-{VILLAGE}.pdf")  # kept with the screenshots
 
     assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
