@@ -54,8 +54,10 @@
     }
     var categoryAxis = { type: "category", data: spec.categories || [], axisLabel: { hideOverlap: true } };
     var valueAxis = { type: "value", axisLabel: { formatter: compact } };
+    if (unit !== "fen") { valueAxis.minInterval = 1; }
     if (spec.horizontal) {
       categoryAxis.inverse = true;
+      categoryAxis.axisLabel = { interval: 0, width: 120, overflow: "truncate" };
       base.xAxis = valueAxis;
       base.yAxis = categoryAxis;
     } else {

@@ -43,6 +43,14 @@ def series(chart: dict, name: str) -> dict:
     return dict(zip(chart["categories"], values))
 
 
+def area_bars(page: str, name: str = "Available") -> dict:
+    """fund code -> that fund's bar in the balances chart (bars are in the table's row order)."""
+    codes = re.findall(r'<tr data-fund="([^"]+)"', table(page, "area-table"))
+    chart = chart_data(page, "area-chart")
+    assert len(codes) == len(chart["categories"])
+    return dict(zip(codes, next(one["values"] for one in chart["series"] if one["name"] == name)))
+
+
 def element_text(page: str, element_id: str) -> str:
     match = re.search(rf'id="{element_id}"[^>]*>(.*?)</', page, flags=re.S)
     assert match, f"no element {element_id}"
@@ -81,20 +89,13 @@ def english(demo_user_client):
     return client_for
 
 
-def _yutai_name(in_app):
-    from ledger.funds import services
-
-    return in_app(lambda session, user: services.get_fund(session, user, YUTAI).name)
-
-
 def test_finance_sees_this_months_money_move_by_what_was_posted(english, in_app):
     from ledger.funds import services
 
     finance = english("finance")
     month = local_today().isoformat()[:7]
     before = text(finance.get("/"))
-    yutai = _yutai_name(in_app)
-    bar_before = series(chart_data(before, "area-chart"), "Available")[yutai]
+    bar_before = area_bars(before)[YUTAI]
     receipts_before = element_text(before, "stat-receipts")
     assert f"Receipts in {month}" in before
 
@@ -114,7 +115,7 @@ def test_finance_sees_this_months_money_move_by_what_was_posted(english, in_app)
     assert series(flows, "Receipts")[day] == 12_345_67 and series(flows, "Payments")[day] == 2_000_00
     assert format_cny(12_345_67) in table(after, "flow-table")
     # The county's bar rolls up its villages: +receipt in Chengxi village, -payment from the county fund.
-    assert series(chart_data(after, "area-chart"), "Available")[yutai] == bar_before + 12_345_67 - 2_000_00
+    assert area_bars(after)[YUTAI] == bar_before + 12_345_67 - 2_000_00
     # The newest voucher comes first, linked to its page.
     vouchers = table(after, "voucher-table")
     assert vouchers.index(payment) < vouchers.index(receipt)
@@ -124,18 +125,22 @@ def test_finance_sees_this_months_money_move_by_what_was_posted(english, in_app)
     in_app(lambda session, user: services.reverse_entry(session, user, payment, reason="paid twice"))
     reversed_page = text(finance.get("/"))
     assert element_text(reversed_page, "stat-payments") == format_cny(0)
-    assert series(chart_data(reversed_page, "area-chart"), "Available")[yutai] == bar_before + 12_345_67
+    assert area_bars(reversed_page)[YUTAI] == bar_before + 12_345_67
 
 
 def test_the_balances_by_county_add_up_to_the_city_fund_tree(english, in_app):
     from ledger.funds import services
 
     page = text(english("finance").get("/"))
-    available = series(chart_data(page, "area-chart"), "Available")
+    available = area_bars(page)
     roots = in_app(lambda session, user: services.fund_tree(session, user))
     city = roots[0]
     assert len(available) == 1 + len(city.children) == 12, "the city fund itself and 11 counties"
-    assert available[city.name] == city.available_fen
+    assert available[city.code] == city.available_fen
+    assert {child.code: child.total_available_fen for child in city.children}.items() <= available.items()
+    # The bars name the places; the words every county's fund ends with are left to the table.
+    labels = chart_data(page, "area-chart")["categories"]
+    assert "任城区" in labels and "鱼台县" in labels
     assert sum(available.values()) == city.total_available_fen
     assert element_text(page, "area-total-available") == format_cny(city.total_available_fen)
 
@@ -295,7 +300,10 @@ def test_a_fund_out_of_sight_has_no_charts_either(english):
 @pytest.mark.parametrize("path", ["/", f"/funds/{YUTAI}"])
 def test_charts_run_no_inline_script(english, path):
     """Every script is a file of the app or a JSON data block, so a strict CSP (script-src 'self') holds."""
-    page = text(english("finance").get(path))
+    response = english("finance").get(path)
+    page = text(response)
+    if path == "/":
+        assert "script-src 'self';" in response.headers["Content-Security-Policy"]
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, flags=re.S)
     assert scripts
     for attributes, body in scripts:
