@@ -1,5 +1,14 @@
-"""The start page (one per role) and the health check."""
+"""The start page (one per role), a fund's charts and the health check.
+
+The start page leads with the figures of the role's work (`ledger.web.dashboard` reads them,
+with the access checks of the pages behind them) and keeps the role's pages one click away in a
+compact list. Each chart's data travels as a JSON block (`<script type="application/json">`)
+that `static/charts.js` draws; the same figures are always in a table beside it, for screen
+readers and for a browser without scripts.
+"""
 from __future__ import annotations
+
+import importlib.util
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template
@@ -9,12 +18,21 @@ from flask_login import current_user, login_required
 from ..auth.models import Region, Role
 from ..auth.access import as_actor
 from ..extensions import db
+from ..timeutil import utcnow
+from ..funds.vocabulary import entry_kind_label, purpose_label
+from . import dashboard as figures
+from .navigation import ROLE_LABELS
 
 web_bp = Blueprint("web", __name__)
 
 
 def register(app):
     app.register_blueprint(web_bp)
+
+    @app.context_processor
+    def chart_helpers():
+        return {"fund_chart_data": fund_chart_data, "purpose_label": purpose_label,
+                "entry_kind_label": entry_kind_label}
 
 
 def _scope_text(user) -> str:
@@ -31,10 +49,122 @@ def _scope_text(user) -> str:
     return _("You see the records of the whole city: the city fund, every county and every village.")
 
 
+# --- chart data: what charts.js draws, labelled in the reader's language ---------------------------
+
+def bar_chart(categories, series, *, horizontal: bool = False, stacked: bool = False) -> dict:
+    """A bar chart's data: `series` is [(name, [fen, ...])], one value per category."""
+    return {"type": "bar", "categories": [str(c) for c in categories], "horizontal": horizontal,
+            "stacked": stacked, "series": [{"name": str(name), "values": list(values)} for name, values in series]}
+
+
+def line_chart(categories, name, values) -> dict:
+    return {"type": "line", "categories": [str(c) for c in categories],
+            "series": [{"name": str(name), "values": list(values)}]}
+
+
+def pie_chart(categories, name, values) -> dict:
+    return {"type": "pie", "categories": [str(c) for c in categories],
+            "series": [{"name": str(name), "values": list(values)}]}
+
+
+def short_names(names: list[str]) -> list[str]:
+    """Bar labels without the words every one of them ends with ("慈善救急难项目" of each county's
+    fund, "“济时救”慈善救助基金" of each village's), so a phone shows the places; the table keeps
+    the full names."""
+    if len(names) < 2:
+        return list(names)
+    shortest = min(len(name) for name in names)
+    common = 0
+    while common < shortest - 1 and len({name[len(name) - common - 1] for name in names}) == 1:
+        common += 1
+    return [name[:len(name) - common] if common >= 2 else name for name in names]
+
+
+def area_balance_chart(rows) -> dict:
+    below = short_names([row.name for row in rows if not row.own_only])
+    labels = iter(below)
+    return bar_chart([row.name if row.own_only else next(labels) for row in rows],
+                     [(_("Available"), [row.available_fen for row in rows]),
+                      (_("Pending"), [row.pending_fen for row in rows])], horizontal=True, stacked=True)
+
+
+def month_flow_chart(flows) -> dict:
+    return bar_chart([day.day.strftime("%m-%d") for day in flows.days],
+                     [(_("Receipts"), [day.receipts_fen for day in flows.days]),
+                      (_("Payments"), [day.payments_fen for day in flows.days])])
+
+
+def fund_chart_data(code: str) -> dict:
+    """For `funds/_fund_charts.html`: a fund's balance over time and spending by purpose, with charts."""
+    charts = figures.fund_charts(db.session, current_user._get_current_object(), code)
+    purposes = [(purpose_label(purpose), fen) for purpose, fen in charts.spending_by_purpose.items()]
+    return {
+        "charts": charts, "purposes": purposes,
+        "balance_chart": line_chart([p.label for p in charts.balance_points], _("Balance"),
+                                    [p.balance_fen for p in charts.balance_points]),
+        "purpose_chart": pie_chart([label for label, _fen in purposes], _("Spending"), [fen for _l, fen in purposes]),
+    }
+
+
+# --- the start page --------------------------------------------------------------------------------
+
+def _aid_module_present() -> bool:
+    """Whether the tiered-aid feature is installed; until it is, the reviewer's queue says so."""
+    return importlib.util.find_spec("ledger.aid") is not None
+
+
+def _finance_figures(user) -> dict:
+    areas = figures.area_balances(db.session, user)
+    flows = figures.month_flows(db.session, user)
+    return {"areas": areas, "area_chart": area_balance_chart(areas), "flows": flows,
+            "flow_chart": month_flow_chart(flows), "holds": figures.pending_holds(db.session, user),
+            "vouchers": figures.recent_vouchers(db.session, user)}
+
+
+def _reviewer_figures(user) -> dict:
+    areas = figures.area_balances(db.session, user)
+    return {"areas": areas, "area_chart": area_balance_chart(areas), "aid_module": _aid_module_present()}
+
+
+def _auditor_figures(user) -> dict:
+    statuses = figures.period_status(db.session, user)
+    from ..reports.views import KIND_LABELS as REPORT_KIND_LABELS, STATUS_LABELS as REPORT_STATUS_LABELS
+
+    return {"check": figures.journal_check(db.session, user), "runs": figures.recent_report_runs(db.session, user),
+            "report_kind_labels": REPORT_KIND_LABELS, "report_status_labels": REPORT_STATUS_LABELS,
+            "periods": statuses, "closed_count": sum(1 for status in statuses if status.closed),
+            "checked_at": utcnow()}
+
+
+def _admin_figures(user) -> dict:
+    overview = figures.user_overview(db.session, user)
+    roles = [role for role in Role]
+    return {"overview": overview,
+            "role_chart": bar_chart([ROLE_LABELS[role] for role in roles],
+                                    [(_("Active"), [overview.by_role[role.value][0] for role in roles]),
+                                     (_("Disabled"), [overview.by_role[role.value][1] - overview.by_role[role.value][0]
+                                                      for role in roles])], horizontal=True, stacked=True)}
+
+
+#: The start page runs only the app's own script files (charts.js reads JSON data blocks, which are
+#: not executed) and loads nothing from elsewhere. Sent with this page; pages that still carry an
+#: inline script of their own cannot have it yet.
+START_PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                  "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+FIGURES = {Role.finance: _finance_figures, Role.reviewer: _reviewer_figures, Role.auditor: _auditor_figures,
+           Role.admin: _admin_figures}
+
+
 @web_bp.get("/")
 @login_required
 def dashboard():
-    return render_template("web/dashboard.html", user=current_user, scope_text=_scope_text(current_user))
+    user = current_user._get_current_object()
+    role = Role(user.role)
+    build = FIGURES.get(role)
+    page = render_template("web/dashboard.html", user=current_user, scope_text=_scope_text(current_user),
+                           role=role.value, figures=build(user) if build else {})
+    return page, 200, {"Content-Security-Policy": START_PAGE_CSP}
 
 
 @web_bp.get("/healthz")

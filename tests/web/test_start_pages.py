@@ -22,8 +22,8 @@ def test_each_demo_user_gets_a_start_page_for_its_role(demo_user_client, usernam
     assert '<html lang="zh-CN">' in page
     assert role in page and organisation in page and scope in page
     for href in tiles:
-        assert f'class="tile" href="{href}"' in page
-    admin_tile = 'class="tile" href="/admin/users"'
+        assert f'class="work-link" href="{href}"' in page
+    admin_tile = 'class="work-link" href="/admin/users"'
     assert (admin_tile in page) == (username == "admin"), "only administrators are offered the user list"
 
 
