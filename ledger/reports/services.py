@@ -228,12 +228,14 @@ def render(request: ReportRequest, user: User, progress: Callable[[int], None] |
         pages = None
         # The renderers are imported where they render: WeasyPrint alone takes about 2 s to import,
         # which every web worker and CLI command would otherwise pay at start.
-        if request.kind in (ReportKind.fund_statement, ReportKind.integrity_certificate):
+        if request.kind == ReportKind.fund_statement:
+            from .pdf_statement import render_statement_pdf
+
+            data, pages = render_statement_pdf(context, progress)
+        elif request.kind == ReportKind.integrity_certificate:
             from .pdf_weasy import render_pdf
 
-            template = ("reports/statement_pdf.html" if request.kind == ReportKind.fund_statement
-                        else "reports/certificate_pdf.html")
-            data, pages = render_pdf(template, context, progress=progress)
+            data, pages = render_pdf("reports/certificate_pdf.html", context, progress=progress)
         else:
             rows = queries.register_rows(reader, context.scope, request.params)
             if request.fmt == ReportFormat.pdf:
