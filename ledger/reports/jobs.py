@@ -9,7 +9,8 @@ A large report (more rows than REPORT_BACKGROUND_ROWS) is logged as a queued
 
 Either way the work is `execute_run(job_id)` inside an app context: it renders
 through the same service as an immediate report, writes progress (percent of
-rows laid out) in short transactions of its own, stores the file and completes
+rows laid out: per page of a fund statement, per table of a register) in short
+transactions of its own, stores the file and completes
 the log. A failure is recorded on the run (status failed, error), never lost.
 """
 from __future__ import annotations
@@ -28,8 +29,9 @@ from . import services
 from .models import ReportRun, RunStatus
 
 RQ_QUEUE_NAME = "reports"
-#: Seconds between two progress writes (a write per row would cost more than the row).
-PROGRESS_INTERVAL = 0.5
+#: Seconds between two progress writes (a write per row would cost more than the row; a fund
+#: statement reports once a page, a register once per table of rows).
+PROGRESS_INTERVAL = 0.25
 
 
 def submit(job_id: str) -> None:

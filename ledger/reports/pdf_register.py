@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from reportlab.lib import colors
@@ -244,8 +245,20 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     }
 
 
-def certificate_flowables(context: ReportContext, font: str) -> list:
-    """The integrity certificate as platypus flowables (the same facts as certificate.html)."""
+#: The heads table's columns (code, name, seq, entries in period, digest) for a frame `width` wide:
+#: fixed columns sized for their content, the name takes what is left.
+def _heads_widths(width: float) -> list[float]:
+    fixed = [19 * mm, 12 * mm, 14 * mm, 82 * mm] if width < 200 * mm else [28 * mm, 18 * mm, 20 * mm, 135 * mm]
+    code, seq, entries, digest = fixed
+    return [code, width - sum(fixed), seq, entries, digest]
+
+
+def certificate_flowables(context: ReportContext, font: str, width: float | None = None,
+                          table_class: type[Table] = Table) -> list:
+    """The integrity certificate as platypus flowables (the same facts as certificate.html), for a
+    frame `width` wide (the landscape register's by default). `table_class` lays out the table of
+    chain heads (the statement passes one that reports the rows it has drawn)."""
+    width = width or PAGE[0] - 2 * MARGIN
     s = _styles(font)
     integrity = context.integrity
     p = lambda text, style="body": Paragraph(escape(text), s[style])  # noqa: E731
@@ -273,7 +286,7 @@ def certificate_flowables(context: ReportContext, font: str) -> list:
         if label == "链校验结果":
             style = "ok" if integrity.verify_ok else "bad"
         rows.append([p(label), p(value, style)])
-    table = Table(rows, colWidths=[32 * mm, PAGE[0] - 2 * MARGIN - 32 * mm])
+    table = Table(rows, colWidths=[32 * mm, width - 32 * mm])
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (0, -1), HEADER_BG),
@@ -281,14 +294,17 @@ def certificate_flowables(context: ReportContext, font: str) -> list:
     ]))
     out += [table, Spacer(1, 4 * mm)]
     head_rows = [["基金代码", "基金名称", "链头序号", "期间内凭证", "链头摘要 (SHA-256)"]]
+    widths = _heads_widths(width)
+    digest_size = 7 if widths[4] > 100 * mm else 6.2
     for head in integrity.heads:
-        head_rows.append([head.fund_code, wrap(head.fund_name, 70 * mm, font, size=7, max_lines=1),
+        head_rows.append([head.fund_code, wrap(head.fund_name, widths[1] - 2 * mm, font, size=7, max_lines=1),
                           str(head.seq), str(head.entries_in_period), head.entry_hash])
     if len(head_rows) == 1:
         head_rows.append(["", "期末前无凭证", "", "", ""])
-    heads = Table(head_rows, colWidths=[28 * mm, 72 * mm, 18 * mm, 20 * mm, 135 * mm], repeatRows=1)
+    heads = table_class(head_rows, colWidths=widths, repeatRows=1)
     heads.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), font, 7, 8.6), ("GRID", (0, 0), (-1, -1), 0.3, GRID),
+        ("FONT", (0, 0), (-1, -1), font, 7, 8.6), ("FONT", (4, 1), (4, -1), font, digest_size, 8.6),
+        ("GRID", (0, 0), (-1, -1), 0.3, GRID),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG), ("ALIGN", (2, 1), (3, -1), "RIGHT"),
     ]))
     out += [heads, Spacer(1, 3 * mm),
@@ -336,29 +352,52 @@ def _page_decorations(context: ReportContext, font: str):
     return draw
 
 
+@dataclass(frozen=True)
+class PageLayout:
+    """A report's page: its size, the body frame's margins and what is drawn around the body."""
+
+    size: tuple[float, float]
+    left: float
+    right: float
+    top: float
+    bottom: float
+    decorations: Callable[[ReportContext, str], Callable]
+
+    @property
+    def body_width(self) -> float:
+        return self.size[0] - self.left - self.right
+
+
+REGISTER_LAYOUT = PageLayout(PAGE, MARGIN, MARGIN, TOP, BOTTOM, _page_decorations)
+
+
 def render_register_pdf(context: ReportContext, rows: Iterable[RegisterRow],
                         progress: Callable[[int], None] | None = None) -> tuple[bytes, int]:
     """The register with its integrity certificate as the last page. Returns (pdf bytes, pages)."""
     font = register_reportlab_font()
-    return _build(context, font, register_flowables(context, rows, font, progress))
+    return build_pdf(context, font, register_flowables(context, rows, font, progress))
 
 
 def render_certificate_pdf(context: ReportContext) -> tuple[bytes, int]:
     font = register_reportlab_font()
-    return _build(context, font, iter(certificate_flowables(context, font)))
+    return build_pdf(context, font, iter(certificate_flowables(context, font)))
 
 
-def _build(context: ReportContext, font: str, flowables: Iterator) -> tuple[bytes, int]:
+def build_pdf(context: ReportContext, font: str, flowables: Iterator,
+              layout: PageLayout = REGISTER_LAYOUT) -> tuple[bytes, int]:
+    """Lay out `flowables` (consumed lazily) on `layout`'s pages. Returns (pdf bytes, pages)."""
     buffer = io.BytesIO()
     pages: list[int] = []
+    width, height = layout.size
     doc = BaseDocTemplate(
-        buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=TOP, bottomMargin=BOTTOM,
+        buffer, pagesize=layout.size, leftMargin=layout.left, rightMargin=layout.right, topMargin=layout.top,
+        bottomMargin=layout.bottom,
         title=f"{context.title} {context.fund_name} {context.period_label}", author=context.issuer,
         subject=f"报告编号 {context.identity.report_id}", creator="济时救 fund ledger", invariant=1,
         initialFontName=font,  # start in the embedded font: no base-14 font the PDF does not carry
     )
-    frame = Frame(MARGIN, BOTTOM, PAGE[0] - 2 * MARGIN, PAGE[1] - TOP - BOTTOM, id="body",
+    frame = Frame(layout.left, layout.bottom, layout.body_width, height - layout.top - layout.bottom, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=_page_decorations(context, font))])
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=layout.decorations(context, font))])
     doc.build(_LazyStory(flowables), canvasmaker=_canvas_class(context, font, pages))
     return buffer.getvalue(), pages[0] if pages else 0

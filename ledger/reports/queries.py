@@ -49,7 +49,7 @@ from ..journal.models import (
 from ..timeutil import LOCAL_TZ, as_utc, utcnow
 
 #: Bumped whenever the layout or content of a report changes: it is part of the report id.
-REPORT_FORMAT_VERSION = 1
+REPORT_FORMAT_VERSION = 2
 
 ROLE_LABELS = {
     AccountRole.cash: "银行存款",

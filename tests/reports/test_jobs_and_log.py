@@ -15,20 +15,11 @@ REGISTER = "/api/v1/reports/journal-register.pdf"
 
 
 def test_a_large_register_runs_in_the_background_reports_progress_and_downloads(api, reports_app, monkeypatch):
-    from ledger.reports import jobs, pdf_register
+    from ledger.reports import pdf_register
 
     reports_app.config["REPORT_BACKGROUND_ROWS"] = 20  # the county's quarter (35 entries) counts as large here
     monkeypatch.setattr(pdf_register, "CHUNK_ROWS", 8)
-    monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0)
-    written = []
-    original_update = jobs._update
-
-    def recording_update(job_id, **values):
-        if "progress" in values:
-            written.append(values["progress"])
-        original_update(job_id, **values)
-
-    monkeypatch.setattr(jobs, "_update", recording_update)
+    written = _record_progress_writes(monkeypatch)
     client, headers = api("auditor")
     response = client.get(REGISTER, query_string={"fund": "370827", **Q1}, headers=headers)
     assert response.status_code == 202
@@ -42,6 +33,61 @@ def test_a_large_register_runs_in_the_background_reports_progress_and_downloads(
     assert download.status_code == 200
     assert hashlib.sha256(download.data).hexdigest() == finished["sha256"]
     assert "记账凭证登记簿" in pdf_text(download.data)
+
+
+def _record_progress_writes(monkeypatch) -> list[int]:
+    from ledger.reports import jobs
+
+    monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0)
+    written: list[int] = []
+    original_update = jobs._update
+
+    def recording_update(job_id, **values):
+        if "progress" in values:
+            written.append(values["progress"])
+        original_update(job_id, **values)
+
+    monkeypatch.setattr(jobs, "_update", recording_update)
+    return written
+
+
+def test_a_statement_in_the_background_stores_its_progress_page_by_page(api, reports_app, monkeypatch):
+    """Yutai's statement (the county and its villages, four pages with the certificate) as a
+    background job: the bar stands at several values between 0 and 100 before it is done."""
+    reports_app.config["REPORT_BACKGROUND_ROWS"] = 0
+    written = _record_progress_writes(monkeypatch)
+    client, headers = api("auditor")
+    response = client.get("/api/v1/reports/fund-statement.pdf", query_string={"fund": "370827", **Q1},
+                          headers=headers)
+    assert response.status_code == 202
+    finished = wait_for_job(client, response.get_json()["job"]["status_url"], headers)
+    assert finished["status"] == "done" and finished["progress"] == 100
+    assert finished["pages"] >= 3
+    intermediate = sorted({value for value in written if 0 < value < 100})
+    assert len(intermediate) >= 2, written
+    assert written == sorted(written)
+    assert "资金收支情况表" in pdf_text(client.get(finished["download_url"], headers=headers).data)
+
+
+def test_the_statement_renderer_reports_the_funds_drawn_page_by_page(reports_app):
+    """The renderer tells its caller, as each page is drawn, how many of the statement's funds are
+    done (in the job's units): rising, several times before the end, and all of them at the end."""
+    from ledger.auth.services import get_user
+    from ledger.extensions import db
+    from ledger.reports import services
+    from ledger.reports.models import ReportFormat, ReportKind
+
+    with reports_app.app_context():
+        user = get_user(db.session, "auditor")
+        request = services.prepare(db.session, user, ReportKind.fund_statement, ReportFormat.pdf,
+                                   {"fund": "370827", **Q1})
+        reported: list[int] = []
+        rendered = services.render(request, user, reported.append)
+    assert reported == sorted(reported)
+    assert reported[-1] == request.rows
+    before_the_end = {value for value in reported if 0 < value < request.rows}
+    assert len(before_the_end) >= 2, reported
+    assert len(reported) <= rendered.pages  # once a page at most: progress is cheap to store
 
 
 def test_someone_elses_job_is_not_found(api, reports_app):

@@ -73,3 +73,71 @@ def test_register_csv_and_xlsx_hold_the_same_rows(api, reports_app):
     values = [row for row in sheet.iter_rows(min_row=6, values_only=True) if row[0]]
     assert [row[0] for row in values] == vouchers
     assert sum(row[7] or 0 for row in values) == sum(int(r[7].replace(".", "")) for r in rows[2:]) / 100
+
+
+def _register_sheet(client, headers, query):
+    from openpyxl import load_workbook
+
+    response = client.get("/api/v1/reports/journal-register.xlsx", query_string=query, headers=headers)
+    assert response.status_code == 200
+    return load_workbook(io.BytesIO(response.data)).active  # not read-only: filters and panes are read too
+
+
+def test_register_xlsx_is_a_sheet_to_work_in_dates_filter_frozen_header_and_totals(api, reports_app):
+    """Yutai's February in Excel: the dates sort as dates, the header filters and stays in sight,
+    and the row under the data adds up what came in and went out."""
+    client, headers = api("auditor")
+    sheet = _register_sheet(client, headers, {"fund": "370827", "from": "2026-02-01", "to": "2026-02-28"})
+    header_row = [cell.value for cell in sheet[4]]
+    assert header_row[:3] == ["凭证号", "记账日期", "类型"]
+    entries = [row for row in sheet.iter_rows(min_row=6) if row[0].value]
+    assert len(entries) == 4
+    for row in entries:
+        day = row[1]
+        assert day.is_date and day.number_format == "yyyy-mm-dd", (day.value, day.number_format)
+        assert date(2026, 2, 1) <= day.value.date() <= date(2026, 2, 28)
+    last_entry = entries[-1][0].row
+    assert sheet.auto_filter.ref == f"A4:J{last_entry}"
+    assert sheet.freeze_panes == "A5"
+    totals = [cell.value for cell in sheet[last_entry + 1]]
+    assert totals[3] == "本期合计（4 笔）"
+    debit = sum(row[6].value or 0 for row in entries)
+    credit = sum(row[7].value or 0 for row in entries)
+    # In: 200,000.00 from the city and 30,000.00 into 城西村 (inside the county, so also out);
+    # out: those 30,000.00, 城西村's 8,000.00 medical aid and Yutai's 10,000.00 assistance.
+    assert (totals[6], totals[7]) == (debit, credit) == (230_000, 48_000)
+    assert totals[8] == entries[-1][8].value
+    assert totals[8] == sheet.cell(5, 9).value + debit - credit
+
+
+FORMULAS = ["=HYPERLINK(\"http://example.org\",\"点此\")", "+1+1", "-2+3", "@SUM(A1:A9)", "\tTAB", "\rCR"]
+
+
+def test_register_spreadsheets_print_formulas_as_text(api, run_in_app, reports_app):
+    """A payer's name or a memo that starts like a formula is shown, never run: CSV and XLSX both
+    write it with a leading apostrophe, and the XLSX stores it as text, not as a formula."""
+    def receipts(session, finance):
+        for number, text in enumerate(FORMULAS, start=1):
+            fund_services.record_receipt(session, finance, "370827-001", 100 * number, source="donation",
+                                         payer_name=text, value_on=date(2026, 3, 2), memo=text)
+
+    run_in_app(receipts)
+    client, headers = api("auditor")
+    query = {"fund": "370827-001", "from": "2026-03-01", "to": "2026-03-31"}
+    sheet = _register_sheet(client, headers, query)
+    memos, payers = [], []
+    for row in sheet.iter_rows(min_row=6):
+        if row[0].value and row[3].value and row[3].value.startswith("'"):  # the six receipts above
+            memos.append(row[3])
+            payers.append(row[5])
+    # XML keeps no bare CR: the "\rCR" memo reads back with a line feed, still behind its apostrophe.
+    assert sorted(cell.value for cell in memos) == sorted("'" + text.replace("\r", "\n") for text in FORMULAS)
+    assert all(cell.data_type == "s" for cell in memos + payers)
+    # Payer names are stored stripped (the tab and CR go); the other four keep their guard.
+    assert {"'" + text for text in FORMULAS[:4]} <= {cell.value for cell in payers}
+    response = client.get("/api/v1/reports/journal-register.csv", query_string=query, headers=headers)
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
+    memo_cells = [row[3] for row in rows[2:]]
+    for text in FORMULAS:
+        assert "'" + text in memo_cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row[:6])

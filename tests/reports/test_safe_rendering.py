@@ -31,10 +31,23 @@ def hostile_fund(run_in_app):
     return "370827-999"
 
 
-def test_hostile_names_and_memos_are_printed_not_fetched(reports_app, hostile_fund, monkeypatch):
+def _render(app, kind, fund_code):
     from ledger.auth.services import get_user
-    from ledger.reports import pdf_weasy, services
-    from ledger.reports.models import ReportFormat, ReportKind
+    from ledger.reports import services
+    from ledger.reports.models import ReportFormat
+
+    with app.app_context():
+        user = get_user(db.session, "auditor")
+        request = services.prepare(db.session, user, kind, ReportFormat.pdf,
+                                   {"fund": fund_code, "from": "2026-02-01", "to": "2026-02-28"})
+        return services.render(request, user)
+
+
+def test_hostile_names_and_memos_are_printed_not_fetched(reports_app, hostile_fund, monkeypatch):
+    """The statement (ReportLab) draws cells as text and escapes its paragraphs; the certificate
+    (WeasyPrint) loads nothing but its font."""
+    from ledger.reports import pdf_weasy
+    from ledger.reports.models import ReportKind
 
     fetchers = []
     real = pdf_weasy.AssetFetcher
@@ -45,17 +58,28 @@ def test_hostile_names_and_memos_are_printed_not_fetched(reports_app, hostile_fu
             fetchers.append(self)
 
     monkeypatch.setattr(pdf_weasy, "AssetFetcher", SpyFetcher)
-    with reports_app.app_context():
-        user = get_user(db.session, "auditor")
-        request = services.prepare(db.session, user, ReportKind.fund_statement, ReportFormat.pdf,
-                                   {"fund": hostile_fund, "from": "2026-02-01", "to": "2026-02-28"})
-        rendered = services.render(request, user)
-    text = pdf_text(rendered.data)
-    assert '<img src="file:///etc/passwd">恶意村基金' in text
-    assert "root:" not in text
+    statement = pdf_text(_render(reports_app, ReportKind.fund_statement, hostile_fund).data)
+    assert '<img src="file:///etc/passwd">恶意村基金' in statement
+    assert "root:" not in statement
+    assert fetchers == []  # the statement does not go through WeasyPrint at all
+    certificate = pdf_text(_render(reports_app, ReportKind.integrity_certificate, hostile_fund).data)
+    assert '<img src="file:///etc/passwd">恶意村基金' in certificate
+    assert "root:" not in certificate
     (fetcher,) = fetchers
     assert fetcher.refused == []
     assert set(fetcher.served) == {"ledger-asset:fonts/wqy-microhei.ttc"}
+
+
+def test_markup_in_a_paragraph_of_the_statement_is_printed_as_text(reports_app, hostile_fund):
+    """The statement's title and fund line are paragraphs (ReportLab reads markup in them): the
+    fund's name must come out as the characters it is, not as an image tag ReportLab would load
+    (or choke on)."""
+    from ledger.reports.models import ReportKind
+
+    text = pdf_text(_render(reports_app, ReportKind.fund_statement, hostile_fund).data)
+    first_page = text.split("数据完整性证明")[0]
+    # The title and the fund line print the name without its decorative quotes (document.plain_name).
+    assert first_page.count("<img src=file:///etc/passwd>恶意村基金") == 2
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.org/a.css",
