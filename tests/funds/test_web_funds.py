@@ -140,7 +140,7 @@ def test_a_bad_resident_id_and_too_large_a_payment_are_shown_at_their_fields(bro
             "payee_id_number": "110105194912310021", "value_on": local_today().isoformat()}
     page = finance.submit(f"/funds/{YUTAI}/disbursement", data, follow=False)
     assert page.status_code == 422
-    assert "Not a valid resident ID number" in field_block(text(page), "payee_id_number")
+    assert "Wrong check digit" in field_block(text(page), "payee_id_number")
 
     available = finance.available_fen(CHENGXI)
     data.update(payee_id_number=RESIDENT_ID, amount=f"{available // 100 + 1}.00")
@@ -149,6 +149,24 @@ def test_a_bad_resident_id_and_too_large_a_payment_are_shown_at_their_fields(bro
     amount = field_block(text(page), "amount")
     assert "cannot afford" in amount and format_cny(available) in amount
     assert finance.available_fen(CHENGXI) == available
+
+
+def test_the_web_form_accepts_an_elderly_persons_id_and_names_a_wrong_check_digit_in_chinese(browser):
+    finance = browser("finance")
+    data = {"amount": "1.00", "purpose": "medical_aid", "payee_kind": "person", "payee_name": "韩进",
+            "payee_id_number": "370827195206150021", "value_on": local_today().isoformat()}
+    page = finance.submit(f"/funds/{YUTAI}/disbursement", data)
+    assert "Disbursement recorded: voucher" in text(page)
+
+    finance.get("/lang/zh_CN")
+    data.update(payee_id_number="370827195206150022")
+    page = finance.submit(f"/funds/{YUTAI}/disbursement", data, follow=False)
+    assert page.status_code == 422
+    assert "校验码不对" in field_block(text(page), "payee_id_number")
+
+    data.update(payee_id_number="370827189912310021")
+    page = finance.submit(f"/funds/{YUTAI}/disbursement", data, follow=False)
+    assert "1900" in field_block(text(page), "payee_id_number")
 
 
 def test_a_double_click_records_once(browser):
