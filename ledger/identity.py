@@ -80,8 +80,8 @@ def validate_resident_id(value: str) -> str:
         raise IdentityNumberError(f"its region code {number[:6]} was never assigned", "region",
                                   region=number[:6])
     if number[17] != ric.calc_check_digit(number):
-        raise IdentityNumberError("wrong check digit: the last character is not the check digit of the "
-                                  "first 17 (a digit is mistyped)", "check_digit")
+        raise IdentityNumberError("wrong check digit: the last character does not match the others "
+                                  "(a digit is mistyped)", "check_digit")
     return number
 
 
