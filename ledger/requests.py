@@ -171,10 +171,12 @@ REFUSAL_MESSAGES = {
     "idempotency_conflict": _l("This form was already submitted with other values. "
                                "Open the form again to record a new entry."),
     "ledger_busy": _l("The ledger is busy; nothing was saved. Please try again."),
+    "allocation_off_tree": _l("An allocation goes one level up or down the fund tree only: between the city "
+                              "and a county, or between a county and one of its own villages, either way."),
 }
 
 #: Which form field a refusal belongs next to, by error code.
-REFUSAL_FIELDS = {"insufficient_funds": "amount", "period_closed": "value_on"}
+REFUSAL_FIELDS = {"insufficient_funds": "amount", "period_closed": "value_on", "allocation_off_tree": "to_fund"}
 
 
 def form_fingerprint() -> str:
