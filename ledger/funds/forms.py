@@ -199,9 +199,13 @@ class ReversalForm(OnceForm):
 
 
 class PeriodCloseForm(FlaskForm):
-    month = StringField(_l("Month (YYYY-MM)"),
+    """Step one names the month; step two (the confirmation page, after its pending holds are
+    listed) sends it again with `confirmed`."""
+
+    month = StringField(_l("Month to close (YYYY-MM)"),
                         validators=[DataRequired(_l("Enter a month.")),
                                     Regexp(MONTH_PATTERN, message=_l("Write the month as YYYY-MM, e.g. 2026-01."))])
+    confirmed = HiddenField()
 
 
 class PeriodReopenForm(FlaskForm):

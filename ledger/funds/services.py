@@ -33,7 +33,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..auth.access import Actor, fund_scope, require, sees_region
-from ..auth.models import Region
+from ..audit import AuditEvent
+from ..auth.models import Region, User
 from ..errors import AllocationOffTree, Conflict, NotFound, ValidationError
 from ..identity import IdentityNumberError, validate_credit_code, validate_resident_id
 from ..journal import holds, periods
@@ -466,9 +467,57 @@ def reverse_entry(session, user, voucher_no: str, *, reason: str, value_on: date
 # --- periods, trial balance, integrity ---------------------------------------------------------------
 
 def close_period(session, user, month: str):
-    """Close YYYY-MM: entries dated in it are refused from now on (finance or admin)."""
+    """Close YYYY-MM: entries dated in it are refused from now on (finance or admin). Only a month
+    that has ended, and only when the months before it are closed (`journal.periods.check_closable`)."""
     actor = require(user, "periods.close")
     return periods.close_period(session, month, user_id=actor.user_id)
+
+
+def period_close_checklist(session, user, month: str) -> periods.CloseChecklist:
+    """What the person closing `month` confirms: whether it may close and its pending holds (every
+    fund's: a close seals the month for the whole city)."""
+    require(user, "periods.close")
+    return periods.close_checklist(session, month)
+
+
+def month_to_close(session, user=None) -> str | None:
+    """The earliest month of the books that has ended and is still open (None when there is none)."""
+    require(user, "funds.read")
+    return periods.month_to_close(session)
+
+
+def latest_closed_month(session, user=None) -> str | None:
+    """The one month that may be reopened."""
+    require(user, "funds.read")
+    return periods.latest_closed_month(session)
+
+
+@dataclass(frozen=True)
+class PeriodEvent:
+    """One close or reopen of a month, as the periods page shows it."""
+
+    month: str
+    action: str  # "close" or "reopen"
+    at: datetime
+    by: str  # the user's display name (or username); "" when done by a command without a user
+    reason: str
+
+
+def period_history(session, user=None) -> dict[str, list[PeriodEvent]]:
+    """Month -> its closes and reopens, oldest first, from the audit log (who, when and why)."""
+    require(user, "funds.read")
+    rows = session.execute(
+        sa.select(AuditEvent.target, AuditEvent.action, AuditEvent.occurred_at, AuditEvent.detail,
+                  User.display_name, User.username)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .where(AuditEvent.action.in_(["period.close", "period.reopen"]))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id))
+    history: dict[str, list[PeriodEvent]] = {}
+    for month, action, at, detail, display_name, username in rows:
+        history.setdefault(month, []).append(PeriodEvent(
+            month=month, action=action.removeprefix("period."), at=at, by=display_name or username or "",
+            reason=(detail or {}).get("reason", "")))
+    return history
 
 
 def reopen_period(session, user, month: str, *, reason: str):

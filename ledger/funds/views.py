@@ -24,7 +24,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..journal.models import Hold
 from ..requests import form_write
-from ..timeutil import local_today, utcnow
+from ..timeutil import utcnow
 from ..web.navigation import add_section
 from . import services
 from .api import visible_entry
@@ -160,25 +160,22 @@ def verify():
 def periods():
     close_form = PeriodCloseForm() if current_user.has_role(Role.finance, Role.admin) else None
     if close_form is not None and not close_form.month.data:
-        close_form.month.data = _previous_month()
+        close_form.month.data = services.month_to_close(db.session, current_user) or ""
     return _periods_page(close_form)
 
 
 def _periods_page(close_form, status=200, reopen_forms=None):
-    rows = [period_data(p) for p in services.list_periods(db.session, current_user)]
+    """The months with who closed or reopened each, when and why; the reopen form on the latest
+    closed month only (admins), the one month that may be reopened."""
+    history = services.period_history(db.session, current_user)
+    rows = [{**period_data(p), "history": history.get(p.month, [])}
+            for p in services.list_periods(db.session, current_user)]
     reopen_forms = reopen_forms or {}
-    if current_user.has_role(Role.admin):
-        for row in rows:
-            if row["closed"] and row["month"] not in reopen_forms:
-                reopen_forms[row["month"]] = PeriodReopenForm(formdata=None, prefix=row["month"])
+    latest = services.latest_closed_month(db.session, current_user)
+    if current_user.has_role(Role.admin) and latest and latest not in reopen_forms:
+        reopen_forms[latest] = PeriodReopenForm(formdata=None, prefix=latest)
     return render_template("funds/periods.html", periods=rows, close_form=close_form,
                            reopen_forms=reopen_forms), status
-
-
-def _previous_month() -> str:
-    today = local_today()
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -360,7 +357,14 @@ def reverse(voucher_no):
 @login_required
 @require_roles(Role.finance, Role.admin)
 def close_period():
+    """Two steps: the month named, then its confirmation page (pending holds, entries) and the close.
+    A month that may not close is refused at the first step, with the service's reason."""
     form = PeriodCloseForm()
+    if form.validate_on_submit() and form.confirmed.data != "yes":
+        checklist = services.period_close_checklist(db.session, _user(), form.month.data)
+        if checklist.closable:
+            form.confirmed.data = "yes"
+            return render_template("funds/period_close.html", form=form, checklist=checklist)
 
     def operation(key):
         services.close_period(db.session, _user(), form.month.data)

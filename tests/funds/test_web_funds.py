@@ -7,7 +7,7 @@ typed kept; readers see the books but no forms or buttons.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -268,9 +268,11 @@ def test_an_entry_is_reversed_once_with_a_reason(browser):
 
 def test_finance_closes_a_month_and_only_an_admin_reopens_it(browser):
     finance, admin = browser("finance"), browser("admin")
-    last_day = local_today().replace(day=1) - timedelta(days=1)
-    month = f"{last_day:%Y-%m}"
+    last_day, month = date(2026, 1, 31), "2026-01"  # the demo books begin in January 2026
     page = finance.client.post("/funds/periods/close", data={"month": month}, follow_redirects=True)
+    assert f"Close {month}?" in text(page)  # the confirmation page comes first
+    page = finance.client.post("/funds/periods/close", data={"month": month, "confirmed": "yes"},
+                               follow_redirects=True)
     assert f"Month {month} closed." in text(page)
     page = finance.submit(f"/funds/{YUTAI}/receipt", {"amount": "5.00", "source": "donation", "payer_name": "补录",
                                                       "value_on": last_day.isoformat()}, follow=False)
