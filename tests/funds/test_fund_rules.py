@@ -60,3 +60,97 @@ def test_the_allocation_form_shows_the_refusal_on_the_receiving_fund(browser):
                                                 "amount": "1.00", "value_on": local_today().isoformat()},
                           follow=False)
     assert "逐级" in field_block(text(page), "to_fund")
+
+
+# --- period close ---------------------------------------------------------------------------------
+
+def _this_month() -> str:
+    return f"{local_today():%Y-%m}"
+
+
+def test_the_api_refuses_a_month_in_progress_naming_the_field(api):
+    response = api().post(f"/periods/{_this_month()}/close", key=None)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "period_not_ended"
+    assert "the month to close" in error["fields"]["month"][0]
+
+
+def test_the_api_closes_in_order_and_reopens_the_latest_only(api):
+    finance, admin = api(), api("admin")
+    refused = finance.post("/periods/2026-02/close", key=None)  # the demo books begin in January
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "period_out_of_order"
+    assert refused.get_json()["error"]["open_months"] == ["2026-01"]
+
+    checklist = finance.get("/periods/2026-01/checklist").get_json()
+    assert checklist["closable"] is True and checklist["entry_count"] > 0
+    assert finance.post("/periods/2026-01/close", key=None).status_code == 200
+    closed = finance.post("/periods/2026-02/close", key=None)
+    assert closed.status_code == 200
+    assert [event["action"] for event in closed.get_json()["history"]] == ["close"]
+
+    refused = admin.post("/periods/2026-01/reopen", {"reason": "补录"}, key=None)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["latest_closed"] == "2026-02"
+    reopened = admin.post("/periods/2026-02/reopen", {"reason": "补录漏记的捐赠"}, key=None)
+    assert reopened.status_code == 200
+    history = reopened.get_json()["history"]
+    assert [(event["action"], event["reason"]) for event in history] == [("close", ""), ("reopen", "补录漏记的捐赠")]
+    assert all(event["by"] for event in history)
+
+
+def test_the_web_close_asks_for_confirmation_listing_the_pending_holds(browser, demo_app):
+    import sqlalchemy as sa
+    from datetime import datetime, timezone
+
+    from ledger.extensions import db
+    from ledger.journal.models import Hold
+
+    finance = browser()
+    page = finance.submit(f"/funds/{YUTAI}/hold", {"amount": "321.00", "purpose": "medical_aid",
+                                                   "expires_in_hours": "24", "payee_kind": ""})
+    assert "placed" in text(page)
+    with demo_app.app_context():  # placed while January was still running
+        db.session.execute(sa.update(Hold).where(Hold.amount_fen == 321_00)
+                           .values(created_at=datetime(2026, 1, 20, 2, 0, tzinfo=timezone.utc)))
+        db.session.commit()
+
+    page = finance.client.post("/funds/periods/close", data={"month": "2026-01"})
+    html = text(page)
+    assert page.status_code == 200 and "Close 2026-01?" in html
+    assert "¥321.00" in html and 'name="confirmed" type="hidden" value="yes"' in html
+    assert "Month 2026-01 closed." not in text(finance.get("/funds/periods"))  # nothing closed yet
+
+    page = finance.client.post("/funds/periods/close", data={"month": "2026-01", "confirmed": "yes"},
+                               follow_redirects=True)
+    assert "Month 2026-01 closed." in text(page)
+    assert "Closed by" in text(page)
+
+
+def test_the_web_close_refuses_a_month_in_progress_and_one_out_of_order_at_the_field(browser):
+    finance = browser()
+    page = finance.client.post("/funds/periods/close", data={"month": _this_month()})
+    assert page.status_code == 422
+    block = field_block(text(page), "month")
+    assert "has-error" in block and "The month to close" in block and "has not ended yet" in block
+
+    page = finance.client.post("/funds/periods/close", data={"month": "2026-03"})
+    assert page.status_code == 409
+    assert "close 2026-01 first" in field_block(text(page), "month")
+
+
+def test_the_periods_page_offers_reopening_the_latest_closed_month_only_and_shows_why(browser):
+    finance, admin = browser(), browser("admin")
+    for month in ("2026-01", "2026-02"):
+        finance.client.post("/funds/periods/close", data={"month": month, "confirmed": "yes"})
+    html = text(admin.get("/funds/periods"))
+    assert "/funds/periods/2026-02/reopen" in html and "/funds/periods/2026-01/reopen" not in html
+
+    page = admin.client.post("/funds/periods/2026-01/reopen", data={"2026-01-reason": "补录"})
+    assert page.status_code == 409
+    page = admin.client.post("/funds/periods/2026-02/reopen", data={"2026-02-reason": "补录漏记的捐赠"},
+                             follow_redirects=True)
+    html = text(page)
+    assert "Month 2026-02 reopened." in html and "reason: 补录漏记的捐赠" in html
+    assert "/funds/periods/2026-01/reopen" in html
