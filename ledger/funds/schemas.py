@@ -263,6 +263,8 @@ class HoldOut(Schema):
     fund_code = fields.String()
     amount = Amount()
     posted = Amount(metadata={"description": "paid out of this hold so far"})
+    released = Amount(metadata={"description": "released back to the fund's available balance (the unpaid rest of "
+                                               "a paid hold, all of a voided or expired one)"})
     state = fields.String(metadata={"description": "pending, posted, voided or expired"})
     expired = fields.Boolean(metadata={"description": "pending but past its expiry: can no longer be posted"})
     expires_at = LocalDateTime()
@@ -404,6 +406,9 @@ def hold_data(hold) -> dict:
         "fund_code": hold.fund.code,
         "amount": hold.amount_fen,
         "posted": hold.posted_fen or 0,
+        # What went back to the available balance: the unpaid rest of a paid hold, all of a voided or
+        # expired one; nothing while the hold is pending.
+        "released": 0 if state == "pending" else hold.amount_fen - (hold.posted_fen or 0),
         "state": state,
         "expired": state == "pending" and as_utc(hold.expires_at) <= utcnow(),
         "expires_at": hold.expires_at,

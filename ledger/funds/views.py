@@ -298,11 +298,28 @@ def _hold_or_404(hold_id: int) -> Hold:
     return found
 
 
+def _hold_open(held: Hold) -> bool:
+    """Whether the hold can still be paid or voided: pending and not past its expiry."""
+    data = hold_data(held)
+    return data["state"] == "pending" and not data["expired"]
+
+
+def _hold_page(template: str, form, held: Hold):
+    """The pay / void form again, or, when the hold was settled meanwhile (a refusal), the hold's
+    facts with the refusal and no buttons."""
+    db.session.refresh(held)
+    if _hold_open(held):
+        return render_template(template, form=form, hold=hold_data(held))
+    return render_template("funds/hold_resolved.html", form=form, hold=hold_data(held))
+
+
 @funds_bp.route("/holds/<int:hold_id>/post", methods=["GET", "POST"])
 @login_required
 @require_roles(Role.finance)
 def post_hold(hold_id):
     held = _hold_or_404(hold_id)
+    if not _hold_open(held) and request.method == "GET":
+        return render_template("funds/hold_resolved.html", hold=hold_data(held), form=None)
     form = HoldPostForm()
 
     def operation(key):
@@ -311,7 +328,7 @@ def post_hold(hold_id):
         return {"voucher_no": entry.voucher_no}
     answer, status = form_write(form, operation, _recorded(_("Hold paid: voucher {voucher}."),
                                                         "funds.fund", code=held.fund.code))
-    return answer or (render_template("funds/hold_post.html", form=form, hold=hold_data(held)), status)
+    return answer or (_hold_page("funds/hold_post.html", form, held), status)
 
 
 @funds_bp.route("/holds/<int:hold_id>/void", methods=["GET", "POST"])
@@ -319,6 +336,8 @@ def post_hold(hold_id):
 @require_roles(Role.finance)
 def void_hold(hold_id):
     held = _hold_or_404(hold_id)
+    if not _hold_open(held) and request.method == "GET":
+        return render_template("funds/hold_resolved.html", hold=hold_data(held), form=None)
     fund_code = held.fund.code
     form = HoldVoidForm()
 
@@ -330,7 +349,7 @@ def void_hold(hold_id):
         flash(_("Hold no. %(number)s released.", number=hold_id), "success")
         return redirect(url_for("funds.fund", code=fund_code))
     answer, status = form_write(form, operation, done)
-    return answer or (render_template("funds/hold_void.html", form=form, hold=hold_data(held)), status)
+    return answer or (_hold_page("funds/hold_void.html", form, held), status)
 
 
 @funds_bp.post("/entries/<voucher_no>/reverse")

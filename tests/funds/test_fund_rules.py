@@ -154,3 +154,58 @@ def test_the_periods_page_offers_reopening_the_latest_closed_month_only_and_show
     html = text(page)
     assert "Month 2026-02 reopened." in html and "reason: 补录漏记的捐赠" in html
     assert "/funds/periods/2026-01/reopen" in html
+
+
+# --- holds: settled ones offer nothing more; a part-paid one shows what was released -------------
+
+def _last_hold_id(demo_app) -> int:
+    import sqlalchemy as sa
+
+    from ledger.extensions import db
+    from ledger.journal.models import Hold
+
+    with demo_app.app_context():
+        return db.session.scalar(sa.select(sa.func.max(Hold.id)))
+
+
+def test_a_paid_or_voided_hold_offers_no_pay_or_void_and_a_part_paid_one_shows_the_release(browser, demo_app):
+    finance = browser()
+    finance.submit(f"/funds/{YUTAI}/hold", {"amount": "1000.00", "purpose": "emergency_aid", "expires_in_hours": "24",
+                                            "payee_kind": ""})
+    paid = _last_hold_id(demo_app)
+    finance.submit(f"/funds/holds/{paid}/post", {"amount": "600", "value_on": local_today().isoformat()})
+    finance.submit(f"/funds/{YUTAI}/hold", {"amount": "50.00", "purpose": "other", "expires_in_hours": "24",
+                                            "payee_kind": ""})
+    voided = _last_hold_id(demo_app)
+    finance.submit(f"/funds/holds/{voided}/void", {"reason": "已由其他渠道救助"})
+
+    for hold_id in (paid, voided):
+        for action in ("post", "void"):
+            page = finance.get(f"/funds/holds/{hold_id}/{action}")
+            html = text(page)
+            assert page.status_code == 200
+            assert "Pay</button>" not in html and "Void hold</button>" not in html
+            assert 'name="idempotency_key"' not in html
+            assert "can no longer be paid or voided" in html
+    part_paid = text(finance.get(f"/funds/holds/{paid}/post"))
+    assert "Paid" in part_paid and "¥600.00" in part_paid and "Released" in part_paid and "¥400.00" in part_paid
+
+    fund_page = text(finance.get(f"/funds/{YUTAI}"))
+    assert f"/funds/holds/{paid}/post" not in fund_page and f"/funds/holds/{voided}/void" not in fund_page
+    assert "released ¥400.00" in fund_page
+
+    # A form opened before the hold was paid, sent afterwards: refused, and still no buttons.
+    page = finance.submit(f"/funds/holds/{paid}/post", {"amount": "10", "value_on": local_today().isoformat()},
+                          key="b" * 32, follow=False)
+    assert page.status_code == 409 and "Pay</button>" not in text(page)
+    assert "no longer pending" in text(page)
+
+
+def test_the_api_says_what_a_part_paid_hold_released(api):
+    finance = api()
+    hold = finance.post(f"/funds/{YUTAI}/holds", {"amount": "1000.00", "purpose": "emergency_aid",
+                                                  "expires_in_hours": 24}).get_json()
+    response = finance.post(f"/holds/{hold['id']}/post", {"amount": "600.00"})
+    assert response.status_code in (200, 201), response.get_json()
+    body = response.get_json()["hold"]
+    assert (body["posted"], body["released"]) == ("600.00", "400.00")

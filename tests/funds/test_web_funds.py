@@ -236,8 +236,9 @@ def test_an_expired_hold_cannot_be_paid_from_the_form(browser):
         hold_id = db.session.scalar(sa.select(sa.func.max(Hold.id)))
         db.session.execute(sa.update(Hold).where(Hold.id == hold_id).values(expires_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
+    assert 'name="idempotency_key"' not in text(finance.get(f"/funds/holds/{hold_id}/post"))  # no form to pay
     page = finance.submit(f"/funds/holds/{hold_id}/post", {"amount": "", "value_on": local_today().isoformat()},
-                          follow=False)
+                          key="a" * 32, follow=False)  # a form opened before the hold expired
     assert page.status_code == 409
     assert "expired" in text(page)
     assert finance.available_fen(YUTAI) == before
