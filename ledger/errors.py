@@ -67,6 +67,17 @@ class ValidationError(LedgerError):
     code = "validation_error"
 
 
+class AllocationOffTree(ValidationError):
+    """An allocation moves money only between a fund and its parent or one of its own children: city and county, a county and its own villages, either way.
+
+    Rule: `funds.services.allocate` follows the fund tree one level at a time, so every yuan that
+    reaches a village passes through its county's books. `fields` names `to_fund`; `details` carry
+    the two fund codes and the codes the source may allocate to (`allowed`).
+    """
+
+    code = "allocation_off_tree"
+
+
 class Unauthorized(LedgerError):
     """Authentication is required: send `Authorization: Bearer <token>` or log in."""
 

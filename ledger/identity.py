@@ -24,8 +24,22 @@ from stdnum.exceptions import ValidationError as StdnumError
 from .timeutil import local_today
 
 
+#: The earliest birth year an ID may carry: the first resident IDs were issued in 1984, to living people.
+RESIDENT_ID_BORN_YEAR_MIN = 1900
+
+
 class IdentityNumberError(ValueError):
-    """Not a valid identity number; the message says why."""
+    """Not a valid identity number; the message says why (in English, for the API and the logs).
+
+    `reason` names the rule that failed (`length`, `characters`, `date`, `date_range`, `region`,
+    `check_digit`, `credit_code`) and `details` its figures, so that a web form can say the same in the
+    reader's language: this module sits under the journal and may not import Flask-Babel.
+    """
+
+    def __init__(self, message: str, reason: str = "invalid", **details):
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
 
 
 @functools.lru_cache(maxsize=8192)
@@ -50,20 +64,24 @@ def validate_resident_id(value: str) -> str:
     saying plainly what is wrong."""
     number = ric.compact(value or "")
     if len(number) != 18:
-        raise IdentityNumberError(f"a resident ID number has 18 characters, not {len(number)}")
+        raise IdentityNumberError(f"a resident ID number has 18 characters, not {len(number)}", "length",
+                                  length=len(number))
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise IdentityNumberError("a resident ID number is 17 digits and a last digit or X")
+        raise IdentityNumberError("a resident ID number is 17 digits and a last digit or X", "characters")
     try:
         born = resident_id_birth_date(number)
     except ValueError:
-        raise IdentityNumberError(f"the birth date in it ({number[6:14]}) is not a real date") from None
-    if born > local_today() or born.year < 1880:
-        raise IdentityNumberError(f"the birth date in it ({number[6:14]}) is not possible")
+        raise IdentityNumberError(f"the birth date in it ({number[6:14]}) is not a real date", "date",
+                                  digits=number[6:14]) from None
+    if born > local_today() or born.year < RESIDENT_ID_BORN_YEAR_MIN:
+        raise IdentityNumberError(f"the birth date in it ({number[6:14]}) is in the future or before "
+                                  f"{RESIDENT_ID_BORN_YEAR_MIN}", "date_range", digits=number[6:14])
     if not region_code_existed(number[:6]):
-        raise IdentityNumberError(f"its region code {number[:6]} was never assigned")
+        raise IdentityNumberError(f"its region code {number[:6]} was never assigned", "region",
+                                  region=number[:6])
     if number[17] != ric.calc_check_digit(number):
         raise IdentityNumberError("wrong check digit: the last character does not match the others "
-                                  "(a digit is mistyped)")
+                                  "(a digit is mistyped)", "check_digit")
     return number
 
 
@@ -72,7 +90,7 @@ def validate_credit_code(value: str) -> str:
         return uscc.validate(value)
     except StdnumError as error:
         raise IdentityNumberError(
-            f"not a valid unified social credit code ({error.message.lower()})"
+            f"not a valid unified social credit code ({error.message.lower()})", "credit_code"
         ) from None
 
 

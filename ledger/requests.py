@@ -171,10 +171,13 @@ REFUSAL_MESSAGES = {
     "idempotency_conflict": _l("This form was already submitted with other values. "
                                "Open the form again to record a new entry."),
     "ledger_busy": _l("The ledger is busy; nothing was saved. Please try again."),
+    "allocation_off_tree": _l("An allocation goes one level up or down the fund tree only: between the city "
+                              "and a county, or between a county and one of its own villages, either way."),
 }
 
 #: Which form field a refusal belongs next to, by error code.
-REFUSAL_FIELDS = {"insufficient_funds": "amount", "period_closed": "value_on"}
+REFUSAL_FIELDS = {"insufficient_funds": "amount", "period_closed": "value_on", "allocation_off_tree": "to_fund",
+                  "period_not_ended": "month", "period_out_of_order": "month", "period_not_latest_closed": "reason"}
 
 
 def form_fingerprint() -> str:
@@ -187,6 +190,15 @@ def form_fingerprint() -> str:
 def refusal_message(error: LedgerError) -> str | None:
     """The translated message of a refusal a person can act on, or None for the others."""
     message = REFUSAL_MESSAGES.get(error.code)
+    details = error.details
+    if error.code == "period_not_ended":
+        return _("The month to close (%(month)s) has not ended yet: it can be closed from %(day)s on.",
+                 month=details["month"], day=details["closable_on"])
+    if error.code == "period_out_of_order":
+        return _("Months are closed in order: close %(month)s first.", month=details["open_months"][0])
+    if error.code == "period_not_latest_closed":
+        return _("Only the latest closed month (%(month)s) can be reopened; reopen it first.",
+                 month=details["latest_closed"])
     if error.code == "insufficient_funds" and error.details.get("available_fen") is not None:
         return _("The fund cannot afford this: it has %(available)s available.",
                  available=format_cny(error.details["available_fen"]))

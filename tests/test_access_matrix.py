@@ -129,6 +129,7 @@ FEATURES += [
     Case("GET", "/api/v1/trial-balance", only(*FUND_READERS)),
     Case("GET", "/api/v1/journal/verify", only(*FUND_READERS)),
     Case("GET", "/api/v1/periods", only(*FUND_READERS)),
+    Case("GET", "/api/v1/periods/2026-01/checklist", only("finance", "admin")),
     Case("POST", "/api/v1/funds/370827/receipts", only("finance", status=422), json={}),
     Case("POST", "/api/v1/allocations", only("finance", status=422), json={}),
     Case("POST", "/api/v1/funds/370827/disbursements", only("finance", status=422), json={}),

@@ -49,6 +49,7 @@ from .schemas import (
     JournalVerifyOut,
     PageQuery,
     PayeeIn,
+    PeriodChecklistOut,
     PeriodCloseIn,
     PeriodListOut,
     PeriodOut,
@@ -59,6 +60,7 @@ from .schemas import (
     entry_data,
     hold_data,
     hold_expiry,
+    period_checklist_data,
     period_data,
     trial_balance_data,
     verify_data,
@@ -220,7 +222,20 @@ def journal_verify():
 def periods():
     """Accounting periods."""
     periods = services.list_periods(db.session, current_actor())
-    return jsonify(PeriodListOut().dump({"items": [period_data(period) for period in periods]}))
+    history = services.period_history(db.session, current_actor())
+    return jsonify(PeriodListOut().dump({"items": [period_data(period, history) for period in periods]}))
+
+
+@funds_api.get("/periods/<month>/checklist")
+@require_roles(Role.finance, Role.admin)
+@operation("What closing YYYY-MM would seal: whether it may close (ended, earlier months closed) and its "
+           "pending holds", tags=["periods"], path=MONTH,
+           responses={200: ("The month's close checklist", PeriodChecklistOut)})
+def period_checklist(month):
+    """Check a month before closing it."""
+    _check_month(month)
+    checklist = services.period_close_checklist(db.session, current_actor(), month)
+    return jsonify(PeriodChecklistOut().dump(period_checklist_data(checklist)))
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -357,23 +372,31 @@ def reverse_entry(voucher_no):
 
 @funds_api.post("/periods/<month>/close")
 @require_roles(Role.finance, Role.admin)
-@operation("Close YYYY-MM; entries dated in it are refused (`period_closed`) from now on", tags=["periods"],
+@operation("Close YYYY-MM; entries dated in it are refused (`period_closed`) from now on. Only a month that has "
+           "ended (`period_not_ended`, 422 on `month`), when every earlier month of the books is closed "
+           "(`period_out_of_order`); see `/periods/{month}/checklist` first", tags=["periods"],
            path=MONTH, body=PeriodCloseIn, body_required=False, idempotency_key="optional",
-           responses={200: ("The period, now closed", PeriodOut), 409: "Already closed"})
+           responses={200: ("The period, now closed", PeriodOut), 409: "Already closed, or an earlier month is open",
+                      422: "The month has not ended"})
 def close_period(month):
     """Close an accounting month."""
     _check_month(month)
     if has_body():
         load_body()
-    return api_write(lambda key: PeriodOut().dump(period_data(services.close_period(db.session, current_actor(),
-                                                                                    month))))
+    def work(key):
+        period = services.close_period(db.session, current_actor(), month)
+        return PeriodOut().dump(period_data(period, services.period_history(db.session, current_actor())))
+
+    return api_write(work)
 
 
 @funds_api.post("/periods/<month>/reopen")
 @require_roles(Role.admin)
-@operation("Reopen YYYY-MM with a reason; recorded in the audit log", tags=["periods"], path=MONTH,
+@operation("Reopen YYYY-MM, the latest closed month (`period_not_latest_closed` otherwise), with a reason; "
+           "recorded in the audit log", tags=["periods"], path=MONTH,
            body=PeriodReopenIn, idempotency_key="optional",
-           responses={200: ("The period, open again", PeriodOut), 422: "The reason is missing"})
+           responses={200: ("The period, open again", PeriodOut), 409: "Not the latest closed month",
+                      422: "The reason is missing"})
 def reopen_period(month):
     """Reopen a closed month (admin only; logged)."""
     _check_month(month)
@@ -381,6 +404,6 @@ def reopen_period(month):
 
     def work(key):
         period = services.reopen_period(db.session, current_actor(), month, reason=data["reason"].strip())
-        return PeriodOut().dump(period_data(period))
+        return PeriodOut().dump(period_data(period, services.period_history(db.session, current_actor())))
 
     return api_write(work)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import uuid
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ..identity import IdentityNumberError, validate_credit_code, validate_resident_id
+from ..identity import RESIDENT_ID_BORN_YEAR_MIN, IdentityNumberError, validate_credit_code, validate_resident_id
 from ..money import AmountError, parse_amount
 from ..timeutil import local_today
 from .schemas import HOLD_MAX_HOURS, MONTH_PATTERN
@@ -103,6 +104,27 @@ class AllocationForm(OnceForm):
             raise ValidationError(_l("Choose a different fund from the one that pays."))
 
 
+def resident_id_refusal(error: IdentityNumberError) -> str:
+    """What the form says when `identity.validate_resident_id` refuses a number: the rule that
+    failed, in the reader's language (a wrong check digit is named as such, so a clerk knows to
+    look for a mistyped digit rather than doubt the person's papers)."""
+    details = error.details
+    if error.reason == "length":
+        return _("A resident ID number has 18 characters, not %(length)s.", length=details["length"])
+    if error.reason == "characters":
+        return _("A resident ID number is 17 digits followed by a digit or X.")
+    if error.reason == "date":
+        return _("The birth date in it (%(digits)s) is not a real date.", digits=details["digits"])
+    if error.reason == "date_range":
+        return _("The birth date in it (%(digits)s) is in the future or before %(year)s.",
+                 digits=details["digits"], year=RESIDENT_ID_BORN_YEAR_MIN)
+    if error.reason == "region":
+        return _("Its region code %(region)s was never assigned.", region=details["region"])
+    if error.reason == "check_digit":
+        return _("Wrong check digit: the last character does not match the first 17 (a digit is mistyped).")
+    return _("Not a valid resident ID number.")
+
+
 class PayeeFields:
     """Validation shared by the disbursement and hold forms: a person needs a resident ID
     that passes its checksum; an organisation may give a unified social credit code."""
@@ -116,8 +138,8 @@ class PayeeFields:
                 raise ValidationError(_l("A person needs a resident ID number."))
             try:
                 validate_resident_id(number)
-            except IdentityNumberError:
-                raise ValidationError(_l("Not a valid resident ID number (check the digits and the date of birth).")) from None
+            except IdentityNumberError as error:
+                raise ValidationError(resident_id_refusal(error)) from None
         elif kind == "organisation" and number:
             try:
                 validate_credit_code(number)
@@ -177,9 +199,13 @@ class ReversalForm(OnceForm):
 
 
 class PeriodCloseForm(FlaskForm):
-    month = StringField(_l("Month (YYYY-MM)"),
+    """Step one names the month; step two (the confirmation page, after its pending holds are
+    listed) sends it again with `confirmed`."""
+
+    month = StringField(_l("Month to close (YYYY-MM)"),
                         validators=[DataRequired(_l("Enter a month.")),
                                     Regexp(MONTH_PATTERN, message=_l("Write the month as YYYY-MM, e.g. 2026-01."))])
+    confirmed = HiddenField()
 
 
 class PeriodReopenForm(FlaskForm):

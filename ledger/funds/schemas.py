@@ -263,6 +263,8 @@ class HoldOut(Schema):
     fund_code = fields.String()
     amount = Amount()
     posted = Amount(metadata={"description": "paid out of this hold so far"})
+    released = Amount(metadata={"description": "released back to the fund's available balance (the unpaid rest of "
+                                               "a paid hold, all of a voided or expired one)"})
     state = fields.String(metadata={"description": "pending, posted, voided or expired"})
     expired = fields.Boolean(metadata={"description": "pending but past its expiry: can no longer be posted"})
     expires_at = LocalDateTime()
@@ -315,11 +317,32 @@ class JournalVerifyOut(Schema):
     chain_seq = fields.Integer(allow_none=True)
 
 
+class PeriodEventOut(Schema):
+    action = fields.String(metadata={"description": "close or reopen"})
+    at = LocalDateTime()
+    by = fields.String(metadata={"description": "who did it (display name)"})
+    reason = fields.String(metadata={"description": "why (a reopen always has one)"})
+
+
 class PeriodOut(Schema):
     month = fields.String()
     closed = fields.Boolean()
     closed_at = LocalDateTime(allow_none=True)
     reopened_at = LocalDateTime(allow_none=True)
+    history = fields.List(fields.Nested(PeriodEventOut), metadata={"description": "closes and reopens, oldest first"})
+
+
+class PeriodChecklistOut(Schema):
+    month = fields.String()
+    closable = fields.Boolean(metadata={"description": "ended, not closed yet and every earlier month closed"})
+    ended = fields.Boolean()
+    closable_on = fields.Date(metadata={"description": "the first day the month may be closed"})
+    already_closed = fields.Boolean()
+    first_month = fields.String(allow_none=True, metadata={"description": "the books' first month"})
+    open_months_before = fields.List(fields.String(), metadata={"description": "to close first"})
+    entry_count = fields.Integer()
+    pending_holds = fields.List(fields.Nested(HoldOut), metadata={"description": "placed before the month "
+                                                                               "ended, still pending"})
 
 
 class PeriodListOut(Schema):
@@ -383,6 +406,9 @@ def hold_data(hold) -> dict:
         "fund_code": hold.fund.code,
         "amount": hold.amount_fen,
         "posted": hold.posted_fen or 0,
+        # What went back to the available balance: the unpaid rest of a paid hold, all of a voided or
+        # expired one; nothing while the hold is pending.
+        "released": 0 if state == "pending" else hold.amount_fen - (hold.posted_fen or 0),
         "state": state,
         "expired": state == "pending" and as_utc(hold.expires_at) <= utcnow(),
         "expires_at": hold.expires_at,
@@ -395,9 +421,19 @@ def hold_data(hold) -> dict:
     }
 
 
-def period_data(period) -> dict:
+def period_data(period, history: dict | None = None) -> dict:
+    events = (history or {}).get(period.month, [])
     return {"month": period.month, "closed": bool(period.closed), "closed_at": period.closed_at,
-            "reopened_at": period.reopened_at}
+            "reopened_at": period.reopened_at,
+            "history": [{"action": e.action, "at": e.at, "by": e.by, "reason": e.reason} for e in events]}
+
+
+def period_checklist_data(checklist) -> dict:
+    return {"month": checklist.month, "closable": checklist.closable, "ended": checklist.ended,
+            "closable_on": checklist.closable_on, "already_closed": checklist.already_closed,
+            "first_month": checklist.first_month, "open_months_before": checklist.open_months_before,
+            "entry_count": checklist.entry_count,
+            "pending_holds": [hold_data(hold) for hold in checklist.pending_holds]}
 
 
 def trial_balance_data(rows, as_of) -> dict:

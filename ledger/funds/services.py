@@ -33,8 +33,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..auth.access import Actor, fund_scope, require, sees_region
-from ..auth.models import Region
-from ..errors import Conflict, NotFound, ValidationError
+from ..audit import AuditEvent
+from ..auth.models import Region, User
+from ..errors import AllocationOffTree, Conflict, NotFound, ValidationError
 from ..identity import IdentityNumberError, validate_credit_code, validate_resident_id
 from ..journal import holds, periods
 from ..journal.balances import account_totals, fund_posted_balances
@@ -291,10 +292,44 @@ def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: st
         counterparty_name=payer_name.strip(), created_by_id=actor.user_id, idempotency_key=idempotency_key))
 
 
+_FUND_PARENTS = (sa.select(Fund.__table__.c.code, Fund.__table__.c.id, Fund.__table__.c.parent_id)
+                 .where(Fund.__table__.c.code.in_(sa.bindparam("codes", expanding=True))))
+
+
+def allocation_targets(session, from_code: str) -> list[str]:
+    """The codes a fund may allocate to: its parent, then its own children (in code order)."""
+    parent = Fund.__table__.alias("parent")
+    child = Fund.__table__.alias("child")
+    source = Fund.__table__
+    parent_code = session.scalar(sa.select(parent.c.code).join(source, source.c.parent_id == parent.c.id)
+                                 .where(source.c.code == from_code))
+    children = session.scalars(sa.select(child.c.code).join(source, child.c.parent_id == source.c.id)
+                               .where(source.c.code == from_code).order_by(child.c.code)).all()
+    return ([parent_code] if parent_code else []) + list(children)
+
+
+def _check_along_tree(session, from_code: str, to_code: str) -> None:
+    """AllocationOffTree unless one fund is the other's parent.
+
+    City -> village in one step is not allowed either: the county charity project answers for the
+    money in its villages, and a direct allocation would pass it by, so that the county's statement
+    and its balance of money sent down would no longer show what its villages received. Two
+    allocations (city -> county, county -> village) record the same move with both levels in the books.
+    """
+    rows = {code: (fund_id, parent_id)
+            for code, fund_id, parent_id in session.execute(_FUND_PARENTS, {"codes": [from_code, to_code]})}
+    (from_id, from_parent), (to_id, to_parent) = rows[from_code], rows[to_code]
+    if from_parent == to_id or to_parent == from_id:
+        return
+    allowed = allocation_targets(session, from_code)
+    raise AllocationOffTree(fields={"to_fund": [AllocationOffTree().message]},
+                            from_fund=from_code, to_fund=to_code, allowed=allowed)
+
+
 def allocate(session, user, from_code: str, to_code: str, amount_fen: int, *, value_on: date,
              memo: str = "", idempotency_key: str | None = None):
-    """Fund to fund (city -> county -> village and back). InsufficientFunds if the source
-    cannot afford it from its available balance. Returns the JournalEntry.
+    """Fund to fund along the tree (city <-> county, county <-> its own villages; `_check_along_tree`).
+    InsufficientFunds if the source cannot afford it from its available balance. Returns the JournalEntry.
 
     Chained and numbered in the source fund (the money leaves it)."""
     actor = require(user, "funds.write")
@@ -302,6 +337,7 @@ def allocate(session, user, from_code: str, to_code: str, amount_fen: int, *, va
     if from_code == to_code:
         raise ValidationError(fields={"to": ["must be another fund than the source"]})
     names = _visible_funds(session, actor, [from_code, to_code])
+    _check_along_tree(session, from_code, to_code)
     return post_entry(session, EntryDraft(
         kind=EntryKind.allocation, value_on=_value_on(value_on), chain_fund_code=from_code,
         lines=[Line(to_code, AccountRole.cash, Side.debit, amount_fen),
@@ -431,9 +467,57 @@ def reverse_entry(session, user, voucher_no: str, *, reason: str, value_on: date
 # --- periods, trial balance, integrity ---------------------------------------------------------------
 
 def close_period(session, user, month: str):
-    """Close YYYY-MM: entries dated in it are refused from now on (finance or admin)."""
+    """Close YYYY-MM: entries dated in it are refused from now on (finance or admin). Only a month
+    that has ended, and only when the months before it are closed (`journal.periods.check_closable`)."""
     actor = require(user, "periods.close")
     return periods.close_period(session, month, user_id=actor.user_id)
+
+
+def period_close_checklist(session, user, month: str) -> periods.CloseChecklist:
+    """What the person closing `month` confirms: whether it may close and its pending holds (every
+    fund's: a close seals the month for the whole city)."""
+    require(user, "periods.close")
+    return periods.close_checklist(session, month)
+
+
+def month_to_close(session, user=None) -> str | None:
+    """The earliest month of the books that has ended and is still open (None when there is none)."""
+    require(user, "funds.read")
+    return periods.month_to_close(session)
+
+
+def latest_closed_month(session, user=None) -> str | None:
+    """The one month that may be reopened."""
+    require(user, "funds.read")
+    return periods.latest_closed_month(session)
+
+
+@dataclass(frozen=True)
+class PeriodEvent:
+    """One close or reopen of a month, as the periods page shows it."""
+
+    month: str
+    action: str  # "close" or "reopen"
+    at: datetime
+    by: str  # the user's display name (or username); "" when done by a command without a user
+    reason: str
+
+
+def period_history(session, user=None) -> dict[str, list[PeriodEvent]]:
+    """Month -> its closes and reopens, oldest first, from the audit log (who, when and why)."""
+    require(user, "funds.read")
+    rows = session.execute(
+        sa.select(AuditEvent.target, AuditEvent.action, AuditEvent.occurred_at, AuditEvent.detail,
+                  User.display_name, User.username)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .where(AuditEvent.action.in_(["period.close", "period.reopen"]))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id))
+    history: dict[str, list[PeriodEvent]] = {}
+    for month, action, at, detail, display_name, username in rows:
+        history.setdefault(month, []).append(PeriodEvent(
+            month=month, action=action.removeprefix("period."), at=at, by=display_name or username or "",
+            reason=(detail or {}).get("reason", "")))
+    return history
 
 
 def reopen_period(session, user, month: str, *, reason: str):

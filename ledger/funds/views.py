@@ -24,7 +24,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..journal.models import Hold
 from ..requests import form_write
-from ..timeutil import local_today, utcnow
+from ..timeutil import utcnow
 from ..web.navigation import add_section
 from . import services
 from .api import visible_entry
@@ -160,25 +160,22 @@ def verify():
 def periods():
     close_form = PeriodCloseForm() if current_user.has_role(Role.finance, Role.admin) else None
     if close_form is not None and not close_form.month.data:
-        close_form.month.data = _previous_month()
+        close_form.month.data = services.month_to_close(db.session, current_user) or ""
     return _periods_page(close_form)
 
 
 def _periods_page(close_form, status=200, reopen_forms=None):
-    rows = [period_data(p) for p in services.list_periods(db.session, current_user)]
+    """The months with who closed or reopened each, when and why; the reopen form on the latest
+    closed month only (admins), the one month that may be reopened."""
+    history = services.period_history(db.session, current_user)
+    rows = [{**period_data(p), "history": history.get(p.month, [])}
+            for p in services.list_periods(db.session, current_user)]
     reopen_forms = reopen_forms or {}
-    if current_user.has_role(Role.admin):
-        for row in rows:
-            if row["closed"] and row["month"] not in reopen_forms:
-                reopen_forms[row["month"]] = PeriodReopenForm(formdata=None, prefix=row["month"])
+    latest = services.latest_closed_month(db.session, current_user)
+    if current_user.has_role(Role.admin) and latest and latest not in reopen_forms:
+        reopen_forms[latest] = PeriodReopenForm(formdata=None, prefix=latest)
     return render_template("funds/periods.html", periods=rows, close_form=close_form,
                            reopen_forms=reopen_forms), status
-
-
-def _previous_month() -> str:
-    today = local_today()
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -301,11 +298,28 @@ def _hold_or_404(hold_id: int) -> Hold:
     return found
 
 
+def _hold_open(held: Hold) -> bool:
+    """Whether the hold can still be paid or voided: pending and not past its expiry."""
+    data = hold_data(held)
+    return data["state"] == "pending" and not data["expired"]
+
+
+def _hold_page(template: str, form, held: Hold):
+    """The pay / void form again, or, when the hold was settled meanwhile (a refusal), the hold's
+    facts with the refusal and no buttons."""
+    db.session.refresh(held)
+    if _hold_open(held):
+        return render_template(template, form=form, hold=hold_data(held))
+    return render_template("funds/hold_resolved.html", form=form, hold=hold_data(held))
+
+
 @funds_bp.route("/holds/<int:hold_id>/post", methods=["GET", "POST"])
 @login_required
 @require_roles(Role.finance)
 def post_hold(hold_id):
     held = _hold_or_404(hold_id)
+    if not _hold_open(held) and request.method == "GET":
+        return render_template("funds/hold_resolved.html", hold=hold_data(held), form=None)
     form = HoldPostForm()
 
     def operation(key):
@@ -314,7 +328,7 @@ def post_hold(hold_id):
         return {"voucher_no": entry.voucher_no}
     answer, status = form_write(form, operation, _recorded(_("Hold paid: voucher {voucher}."),
                                                         "funds.fund", code=held.fund.code))
-    return answer or (render_template("funds/hold_post.html", form=form, hold=hold_data(held)), status)
+    return answer or (_hold_page("funds/hold_post.html", form, held), status)
 
 
 @funds_bp.route("/holds/<int:hold_id>/void", methods=["GET", "POST"])
@@ -322,6 +336,8 @@ def post_hold(hold_id):
 @require_roles(Role.finance)
 def void_hold(hold_id):
     held = _hold_or_404(hold_id)
+    if not _hold_open(held) and request.method == "GET":
+        return render_template("funds/hold_resolved.html", hold=hold_data(held), form=None)
     fund_code = held.fund.code
     form = HoldVoidForm()
 
@@ -333,7 +349,7 @@ def void_hold(hold_id):
         flash(_("Hold no. %(number)s released.", number=hold_id), "success")
         return redirect(url_for("funds.fund", code=fund_code))
     answer, status = form_write(form, operation, done)
-    return answer or (render_template("funds/hold_void.html", form=form, hold=hold_data(held)), status)
+    return answer or (_hold_page("funds/hold_void.html", form, held), status)
 
 
 @funds_bp.post("/entries/<voucher_no>/reverse")
@@ -360,7 +376,14 @@ def reverse(voucher_no):
 @login_required
 @require_roles(Role.finance, Role.admin)
 def close_period():
+    """Two steps: the month named, then its confirmation page (pending holds, entries) and the close.
+    A month that may not close is refused at the first step, with the service's reason."""
     form = PeriodCloseForm()
+    if form.validate_on_submit() and form.confirmed.data != "yes":
+        checklist = services.period_close_checklist(db.session, _user(), form.month.data)
+        if checklist.closable:
+            form.confirmed.data = "yes"
+            return render_template("funds/period_close.html", form=form, checklist=checklist)
 
     def operation(key):
         services.close_period(db.session, _user(), form.month.data)

@@ -6,7 +6,7 @@ show the message. The first docstring line is the default message a person reads
 """
 from __future__ import annotations
 
-from ..errors import Conflict, LedgerError
+from ..errors import Conflict, LedgerError, ValidationError
 
 
 class InsufficientFunds(Conflict):
@@ -25,6 +25,36 @@ class PeriodClosed(Conflict):
     """
 
     code = "period_closed"
+
+
+class PeriodNotEnded(ValidationError):
+    """The month to close has not ended yet: a month is closed from the first day of the next month on (Asia/Shanghai date).
+
+    Rule: `periods.close_period` refuses the current month and every later one; `fields` names
+    `month`, `details` carry the month and the first day it may be closed (`closable_on`).
+    """
+
+    code = "period_not_ended"
+
+
+class PeriodOutOfOrder(Conflict):
+    """Months are closed in order: close the earlier open months first.
+
+    Rule: every month from the books' first month (that of the earliest entry) up to the one being
+    closed must already be closed; `details["open_months"]` lists the ones that are not.
+    """
+
+    code = "period_out_of_order"
+
+
+class PeriodNotLatestClosed(Conflict):
+    """Only the latest closed month can be reopened: reopen the later closed months first.
+
+    Rule: reopening walks back from the most recent close, so the closed months always run without
+    a gap from the books' first month; `details["latest_closed"]` names the month that may be reopened.
+    """
+
+    code = "period_not_latest_closed"
 
 
 class HoldExpired(Conflict):

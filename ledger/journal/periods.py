@@ -1,6 +1,9 @@
 """Accounting periods (months): closing, reopening and the open-period check.
 
-Invariant: no entry is dated in a closed month.
+Invariants: no entry is dated in a closed month; a month closes only after it has ended
+(Asia/Shanghai date); the closed months run without a gap from the books' first month (that of the
+earliest entry): a month closes only when every month before it is closed, and only the latest
+closed month may be reopened.
 
 Race safety on PostgreSQL: each month has a lock (`lock_month`, a transaction-level
 advisory lock, held in the lock manager's memory until commit). A posting takes it
@@ -13,19 +16,25 @@ postings never queue behind one another here (shared locks do not conflict). A
 share lock on the month's row would do the same, but PostgreSQL writes the row's
 page (and a MultiXact) for every posting that takes it while others hold it. On
 SQLite every write transaction is serialized by BEGIN IMMEDIATE.
+
+The order of closes is kept by one more exclusive lock, on the calendar as a whole
+(`CALENDAR_LOCK`, a month key no real month uses), taken by every close and reopen before
+its month's lock: a close of February that reads January as closed cannot commit beside a
+reopen of January that read February as open. Postings never take it.
 """
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
 
 from ..db_base import dialect_insert, is_postgres
 from ..errors import ValidationError
 from ..statemachine import IllegalTransition, StateMachine
-from ..timeutil import local_today, utcnow
-from .errors import PeriodClosed
-from .models import Period, PeriodState
+from ..timeutil import LOCAL_TZ, local_today, utcnow
+from .errors import PeriodClosed, PeriodNotEnded, PeriodNotLatestClosed, PeriodOutOfOrder
+from .models import Hold, HoldState, JournalEntry, Period, PeriodState
 
 periods = Period.__table__
 
@@ -59,6 +68,107 @@ def parse_month(month: str) -> str:
         return f"{int(year):04d}-{int(number):02d}"
     except ValueError:
         raise ValidationError(fields={"month": ["must be a month such as 2026-01"]}) from None
+
+
+#: The key of the lock on the calendar as a whole (`journal_lock_month` turns it into key 0).
+CALENDAR_LOCK = "0000-00"
+
+
+def next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def first_day(month: str) -> date:
+    return date(int(month[:4]), int(month[5:7]), 1)
+
+
+def month_end_at(month: str) -> datetime:
+    """The instant the month ends, in UTC (as timestamps are stored): midnight at the start of the
+    next month, Asia/Shanghai."""
+    return datetime.combine(first_day(next_month(month)), time(), tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+
+def books_first_month(session) -> str | None:
+    """The month of the earliest entry: where the books begin, and the closes with them."""
+    first = session.scalar(sa.select(sa.func.min(JournalEntry.value_on)))
+    return month_of(first) if first else None
+
+
+def open_months_before(session, month: str) -> list[str]:
+    """The months from the books' first month up to (not including) `month` that are not closed."""
+    first = books_first_month(session)
+    if first is None or first >= month:
+        return []
+    closed = set(session.scalars(sa.select(Period.month).where(Period.month >= first, Period.month < month,
+                                                               Period.state == PeriodState.closed)))
+    months, current = [], first
+    while current < month:
+        if current not in closed:
+            months.append(current)
+        current = next_month(current)
+    return months
+
+
+def month_to_close(session) -> str | None:
+    """The next month that may be closed: the earliest open month of the books that has ended."""
+    current = month_of(local_today())
+    earlier = open_months_before(session, current)
+    return earlier[0] if earlier else None
+
+
+def latest_closed_month(session) -> str | None:
+    return session.scalar(sa.select(sa.func.max(Period.month)).where(Period.state == PeriodState.closed))
+
+
+def check_closable(session, month: str) -> None:
+    """Raise unless `month` (YYYY-MM) has ended and every month before it is closed."""
+    today = local_today()
+    if month >= month_of(today):
+        closable_on = first_day(next_month(month))
+        raise PeriodNotEnded(fields={"month": [f"the month to close ({month}) has not ended yet; it can be closed "
+                                               f"from {closable_on.isoformat()} on"]},
+                             month=month, closable_on=closable_on.isoformat())
+    earlier = open_months_before(session, month)
+    if earlier:
+        raise PeriodOutOfOrder(fields={"month": [f"close {', '.join(earlier)} first"]}, month=month,
+                               open_months=earlier)
+
+
+@dataclass
+class CloseChecklist:
+    """What a person confirms before a month closes: whether it may close, and what is still pending."""
+
+    month: str
+    first_month: str | None
+    ended: bool
+    closable_on: date
+    already_closed: bool
+    open_months_before: list[str]
+    pending_holds: list = field(default_factory=list)  # Hold rows, pending, placed before the month ended
+    entry_count: int = 0
+
+    @property
+    def closable(self) -> bool:
+        return self.ended and not self.already_closed and not self.open_months_before
+
+
+def close_checklist(session, month: str) -> CloseChecklist:
+    """The month's state and its pending items: the holds placed before its end that are still
+    pending (money promised and not paid nor released; an expired one is released at its fund's
+    next movement), and how many entries it holds."""
+    month = parse_month(month)
+    state = session.scalar(sa.select(Period.state).where(Period.month == month))
+    holds = list(session.scalars(
+        sa.select(Hold).where(Hold.state == HoldState.pending, Hold.created_at < month_end_at(month))
+        .order_by(Hold.expires_at, Hold.id)))
+    count = session.scalar(sa.select(sa.func.count()).select_from(JournalEntry).where(
+        JournalEntry.value_on >= first_day(month), JournalEntry.value_on < first_day(next_month(month))))
+    return CloseChecklist(month=month, first_month=books_first_month(session), ended=month < month_of(local_today()),
+                          closable_on=first_day(next_month(month)),
+                          already_closed=state is not None and PeriodState(state) == PeriodState.closed,
+                          open_months_before=open_months_before(session, month), pending_holds=holds,
+                          entry_count=count or 0)
 
 
 def ensure_periods(session, months) -> None:
@@ -98,15 +208,19 @@ def check_open(session, value_on: date) -> None:
 
 
 def close_period(session, month: str, *, user_id: int | None) -> Period:
-    """Close a month. Months in the future cannot be closed (nothing could be dated in them).
+    """Close a month that has ended, when every month before it is closed (`check_closable`): a month
+    in progress could still receive the entries of its last days, and a gap of open months behind a
+    closed one would let entries into the past the close was meant to seal.
 
     Who may close is the caller's rule (`ledger.funds.services.close_period`)."""
     month = parse_month(month)
-    if month > month_of(local_today()):
-        raise ValidationError(fields={"month": ["a month that has not begun cannot be closed"]})
+    if month >= month_of(local_today()):
+        check_closable(session, month)  # refuse early, before any lock
+    lock_month(session, CALENDAR_LOCK, exclusive=True)
     period = _lock_period(session, month)
     if period.closed:
         raise PeriodStateConflict(f"{month} is already closed")
+    check_closable(session, month)
     PERIOD_MACHINE.move(session, period, "close", user_id=user_id, target=month)
     period.closed_at = utcnow()
     period.closed_by_id = user_id
@@ -115,13 +229,18 @@ def close_period(session, month: str, *, user_id: int | None) -> Period:
 
 
 def reopen_period(session, month: str, *, user_id: int | None, reason: str) -> Period:
-    """Reopen a closed month, with a reason (logged). Who may reopen is the caller's rule."""
+    """Reopen the latest closed month, with a reason (logged). Who may reopen is the caller's rule."""
     if not (reason or "").strip():
         raise ValidationError(fields={"reason": ["say why the period is reopened"]})
     month = parse_month(month)
+    lock_month(session, CALENDAR_LOCK, exclusive=True)
     period = _lock_period(session, month)
     if not period.closed:
         raise PeriodStateConflict(f"{month} is not closed")
+    latest = latest_closed_month(session)
+    if latest != month:
+        raise PeriodNotLatestClosed(f"only the latest closed month ({latest}) can be reopened; reopen it first",
+                                    month=month, latest_closed=latest)
     PERIOD_MACHINE.move(session, period, "reopen", user_id=user_id, target=month, reason=reason.strip())
     period.reopened_at = utcnow()
     period.reopened_by_id = user_id

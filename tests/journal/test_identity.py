@@ -24,11 +24,18 @@ def test_an_id_issued_after_the_birth_under_a_younger_region_code_is_valid():
     ("999999195206150021", "region code 999999 was never assigned"),
     ("37082719520615002", "18 characters, not 17"),
     ("37082719520615A021", "17 digits"),
+    ("370827189912310021", "before 1900"),
+    ("370827209912310021", "in the future"),
 ])
 def test_a_wrong_id_is_refused_with_the_reason_in_plain_words(number, says):
     with pytest.raises(IdentityNumberError) as refused:
         validate_resident_id(number)
     assert says in str(refused.value)
+
+
+@pytest.mark.parametrize("number", ["110101190001011009", "370827195206150021", "11010519491231002X"])
+def test_real_ids_of_every_age_pass(number):
+    assert validate_resident_id(number.lower()) == number
 
 
 def test_the_elderly_person_can_be_paid(session, tree, finance):

@@ -22,7 +22,7 @@ from ledger.idempotency import request_fingerprint, run_idempotent
 from ledger.journal.balances import maintained_differences
 from ledger.journal.models import Fund, JournalEntry
 from ledger.timeutil import utcnow
-from tests.journal.factories import RENCHENG, YUTAI, ZHANG_ID, on
+from tests.journal.factories import CITY, YUTAI, ZHANG_ID, on
 from tests.support import wait_for_blocked_backends
 
 pytestmark = pytest.mark.postgres
@@ -96,13 +96,13 @@ def test_only_the_affordable_disbursements_succeed(app, session, finance):
 
 
 def test_allocations_both_ways_at_once_all_complete(app, session, finance):
-    for code in (YUTAI, RENCHENG):
+    for code in (YUTAI, CITY):
         services.record_receipt(session, finance, code, 100_000_00, source="government", payer_name="财政局",
                                 value_on=on(4, 1))
     session.commit()
 
     def allocate(s, user, index):
-        source, target = (YUTAI, RENCHENG) if index % 2 == 0 else (RENCHENG, YUTAI)
+        source, target = (YUTAI, CITY) if index % 2 == 0 else (CITY, YUTAI)
         for _ in range(5):
             services.allocate(s, user, source, target, 100_00 + index, value_on=on(4, 3))
             s.commit()
@@ -111,10 +111,10 @@ def test_allocations_both_ways_at_once_all_complete(app, session, finance):
     outcomes = run_together(app, 20, allocate)
     assert [code for code, _ in outcomes] == ["ok"] * 20
     session.expire_all()
-    moved_to_rencheng = sum(5 * (100_00 + i) for i in range(0, 20, 2))
+    moved_to_city = sum(5 * (100_00 + i) for i in range(0, 20, 2))
     moved_to_yutai = sum(5 * (100_00 + i) for i in range(1, 20, 2))
-    assert services.fund_balance(session, None, RENCHENG).posted_fen == (
-        100_000_00 + moved_to_rencheng - moved_to_yutai)
+    assert services.fund_balance(session, None, CITY).posted_fen == (
+        100_000_00 + moved_to_city - moved_to_yutai)
     assert session.scalar(sa.select(sa.func.count()).select_from(JournalEntry)) == 2 + 100
     assert maintained_differences(session) == []
     assert services.verify_journal(session).ok

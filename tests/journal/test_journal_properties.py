@@ -20,6 +20,7 @@ from ledger.timeutil import utcnow
 from tests.journal.factories import CHENGXI, CITY, DONGGUAN, RENCHENG, TREE, YUTAI, ZHANG_ID, on
 
 FUNDS = [CITY, YUTAI, CHENGXI, DONGGUAN, RENCHENG]
+PARENT = {code: parent for code, _short, _name, _level, parent in TREE}
 amounts = st.integers(min_value=1, max_value=5_000_00)
 fund = st.sampled_from(FUNDS)
 operation = st.one_of(
@@ -90,6 +91,8 @@ class Model:
         if kind == "allocate":
             if step[1] == step[2]:
                 return "validation_error", None
+            if step[2] != PARENT[step[1]] and step[1] != PARENT[step[2]]:
+                return "allocation_off_tree", None
             effect = {step[1]: -step[3], step[2]: step[3]}
             return ("ok", effect) if self.covers(effect) else ("insufficient_funds", None)
         if kind == "disburse":
