@@ -20,11 +20,12 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.models import Role
 from ..auth.permissions import require_roles
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..journal.models import Hold
+from ..journal.models import EntryKind, Hold
 from ..requests import form_write
 from ..timeutil import local_today, utcnow
+from ..web import exports
 from ..web.navigation import add_section
 from . import services
 from .api import visible_entry
@@ -32,6 +33,7 @@ from .forms import (
     AllocationForm,
     AsOfForm,
     DisbursementForm,
+    EntryFilterForm,
     HoldForm,
     HoldPostForm,
     HoldVoidForm,
@@ -121,6 +123,93 @@ def fund(code):
         "funds/fund.html", balance=balance, fund=fund_row, children=children, as_of=as_of, form=form,
         entries=[entry_data(entry, code) for entry in page.items], page=page, pages=pages,
         holds=[hold_data(hold) for hold in holds])
+
+
+def _entry_filter(form) -> services.EntryFilter:
+    return services.EntryFilter(
+        date_from=form.date_from.data, date_to=form.date_to.data, kind=form.kind.data or None,
+        counterparty=(form.counterparty.data or "").strip() or None, amount_min_fen=form.amount_min.fen,
+        amount_max_fen=form.amount_max.fen, fund_code=(form.fund.data or "").strip() or None)
+
+
+_ENTRY_FILTER_FIELDS = {"date_from": "date_from", "date_to": "date_to", "kind": "kind",
+                        "amount_min": "amount_min", "amount_max": "amount_max", "fund": "fund"}
+
+
+def _entry_filter_refused(form, error: ValidationError) -> None:
+    """A filter the service cannot apply, shown at its field like the form's own checks."""
+    messages = {"date_to": _("The end date must not be before the start date."),
+                "kind": _("Choose a voucher kind from the list."),
+                "amount_min": _("Enter an amount of zero or more."),
+                "amount_max": _("The largest amount must not be below the smallest."),
+                "fund": _("There is no fund with this code that you may see.")}
+    for name, field_name in _ENTRY_FILTER_FIELDS.items():
+        if name in error.fields:
+            getattr(form, field_name).errors = [messages[name]]
+
+
+def _entry_rows(entries):
+    """The voucher list's rows: what the page shows, for the page and for its exports."""
+    rows = []
+    for entry in entries:
+        data = entry_data(entry)
+        funds = {posting.account.fund.code: posting.account.fund.name for posting in entry.postings}
+        data["funds"] = [(code, funds[code]) for code in sorted(funds)]
+        data["amount"] = services.entry_amount_fen(entry)
+        data["preparer"] = entry.created_by.display_name if entry.created_by is not None else ""
+        rows.append(data)
+    return rows
+
+
+def _entries_export(export_format, user, wanted):
+    def rows():
+        page_number = 1
+        while True:
+            page = services.search_entries(db.session, user, wanted, page=page_number,
+                                           per_page=services.ENTRY_LIST_MAX_PER_PAGE)
+            for data in _entry_rows(page.items):
+                counterparty = data["counterparty"] or {}
+                shown_id = (counterparty.get("id_number") or "") if counterparty.get("kind") == "fund" \
+                    else exports.masked(counterparty.get("id_number"))
+                yield [data["voucher_no"], data["value_on"], str(entry_kind_label(data["kind"])),
+                       "; ".join(f"{name} ({code})" for code, name in data["funds"]),
+                       counterparty.get("name") or "", shown_id, data["memo"], exports.Money(data["amount"]),
+                       data["preparer"], data["reverses"] or "", data["reversed_by"] or ""]
+            if page_number * page.per_page >= page.total:
+                return
+            page_number += 1
+    header = [_("Voucher"), _("Date"), _("Kind"), _("Funds"), _("Counterparty"), _("ID number"), _("Memo"),
+              _("Amount"), _("Preparer"), _("Reverses"), _("Reversed by")]
+    return exports.list_file(export_format, "vouchers", _("Vouchers"), header, rows())
+
+
+@funds_bp.get("/entries")
+@login_required
+@require_roles(*READERS)
+def entries():
+    user = _user()
+    form = EntryFilterForm(request.args)
+    form.kind.choices = [SelectChoice("", _("All kinds"))] + [
+        SelectChoice(kind.value, str(entry_kind_label(kind.value))) for kind in EntryKind]
+    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    status, page, rows = 200, None, []
+    if form.validate():
+        wanted = _entry_filter(form)
+        try:
+            export_format = exports.requested_format()
+            if export_format:
+                return _entries_export(export_format, user, wanted)
+            page = services.search_entries(db.session, user, wanted, page=page_number, per_page=ENTRIES_PER_PAGE)
+            rows = _entry_rows(page.items)
+        except ValidationError as error:
+            _entry_filter_refused(form, error)
+            status = 422
+    else:
+        status = 422
+    pages = max(1, math.ceil(page.total / ENTRIES_PER_PAGE)) if page else 1
+    query = {key: value for key, value in request.args.items() if key not in ("page", "export") and value}
+    return render_template("funds/entries.html", form=form, page=page, pages=pages, rows=rows, query=query,
+                           fund_options=_fund_choices(user)), status
 
 
 @funds_bp.get("/entries/<voucher_no>")
