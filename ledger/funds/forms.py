@@ -227,3 +227,15 @@ class EntryFilterForm(FlaskForm):
     amount_min = FilterAmountField(_l("Amount from"))
     amount_max = FilterAmountField(_l("Amount to"))
     fund = StringField(_l("Fund"), validators=[Optional(), Length(max=40)])
+
+
+class TrialBalanceForm(FlaskForm):
+    """The trial balance's date and filters (GET, no CSRF). The county and level choices are
+    checked by the service, which names the one it cannot use."""
+
+    class Meta:
+        csrf = False
+
+    as_of = DateField(_l("As of"), validators=[Optional()])
+    county = SelectField(_l("County"), choices=[], validate_choice=False, default="")
+    level = SelectField(_l("Level"), choices=[], validate_choice=False, default="")

@@ -563,3 +563,69 @@ def search_entries(session, user, wanted: EntryFilter | None = None, page: int =
 def entry_amount_fen(entry: JournalEntry) -> int:
     """What a voucher moves: its largest posting (every kind of entry moves one amount)."""
     return max((posting.amount_fen for posting in entry.postings), default=0)
+
+
+# --- lists: the trial balance grouped by county ----------------------------------------------------------
+
+FUND_LEVELS = ("city", "county", "village")
+
+
+@dataclass
+class TrialBalanceGroup:
+    """The accounts of one county's funds (the county's own and its villages'), or of the city
+    fund, with their subtotals. Every fund balances on its own, so each group does too."""
+
+    fund_code: str
+    fund_name: str
+    level: str
+    rows: list[TrialBalanceRow] = field(default_factory=list)
+    fund_names: dict[str, str] = field(default_factory=dict)
+    fund_levels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def debit_fen(self) -> int:
+        return sum(row.debit_fen for row in self.rows)
+
+    @property
+    def credit_fen(self) -> int:
+        return sum(row.credit_fen for row in self.rows)
+
+
+def trial_balance_groups(session, user, as_of: date | None = None, county_code: str | None = None,
+                         level: str | None = None) -> list[TrialBalanceGroup]:
+    """The trial balance of the visible funds, one group per county (and one for the city fund),
+    narrowed to one county (`county_code`: its fund and its villages) and / or one `level`.
+    ValidationError names the filter that cannot be applied."""
+    actor = require(user, "funds.read")
+    errors: dict[str, list[str]] = {}
+    if level and level not in FUND_LEVELS:
+        errors["level"] = [f"must be one of {', '.join(FUND_LEVELS)}"]
+    group_of: dict[str, TrialBalanceGroup] = {}
+    nodes: dict[str, FundBalance] = {}
+    groups: list[TrialBalanceGroup] = []
+    for root in fund_tree(session, actor):
+        counties = root.children if root.level == "city" else [root]
+        if root.level == "city":
+            groups.append(TrialBalanceGroup(root.code, root.name, root.level))
+            group_of[root.code], nodes[root.code] = groups[-1], root
+        for county in counties:
+            groups.append(TrialBalanceGroup(county.code, county.name, county.level))
+            for node in [county, *county.children]:
+                group_of[node.code], nodes[node.code] = groups[-1], node
+    for group in groups:
+        group.fund_names[group.fund_code] = group.fund_name
+    if county_code and (county_code not in group_of or group_of[county_code].fund_code != county_code
+                        or group_of[county_code].level != "county"):
+        errors["county"] = ["no county fund with this code that you may see"]
+    if errors:
+        raise ValidationError(fields=errors)
+    for row in trial_balance(session, actor, as_of=as_of):
+        node, group = nodes.get(row.fund_code), group_of.get(row.fund_code)
+        if node is None or group is None:
+            continue
+        if (county_code and group.fund_code != county_code) or (level and node.level != level):
+            continue
+        group.rows.append(row)
+        group.fund_names[node.code] = node.name
+        group.fund_levels[node.code] = node.level
+    return [group for group in groups if group.rows]

@@ -24,7 +24,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..journal.models import EntryKind, Hold
 from ..requests import form_write
-from ..timeutil import local_today, utcnow
+from ..timeutil import local_today, to_local, utcnow
 from ..web import exports
 from ..web.navigation import add_section
 from . import services
@@ -41,6 +41,7 @@ from .forms import (
     PeriodReopenForm,
     ReceiptForm,
     ReversalForm,
+    TrialBalanceForm,
 )
 from .schemas import entry_data, hold_data, period_data, trial_balance_data, verify_data
 from .vocabulary import HOLD_STATE_LABELS, LEVEL_LABELS, entry_kind_label, purpose_label
@@ -99,9 +100,22 @@ def tree():
     form = AsOfForm(request.args)
     as_of = form.as_of.data if form.validate() else None
     roots = services.fund_tree(db.session, _user(), as_of=as_of)
+    export_format = exports.requested_format()
+    if export_format:
+        return _tree_export(export_format, roots, as_of)
     return render_template("funds/tree.html", roots=roots, form=form, as_of=as_of,
                            open_all=request.args.get("open") == "all",
                            fund_count=sum(1 for _node in _flatten(roots)))
+
+
+def _tree_export(export_format, roots, as_of):
+    header = [_("Code"), _("Fund"), _("Level"), _("Parent fund"), _("Posted"), _("Pending"), _("Available"),
+              _("Available incl. below")]
+    rows = ([node.code, node.name, str(LEVEL_LABELS.get(node.level, node.level)), node.parent_code or "",
+             exports.Money(node.posted_fen), exports.Money(node.pending_fen), exports.Money(node.available_fen),
+             exports.Money(node.total_available_fen)] for node in _flatten(roots))
+    filename = f"funds-{as_of.isoformat()}" if as_of else "funds"
+    return exports.list_file(export_format, filename, _("Funds"), header, rows)
 
 
 @funds_bp.get("/<code>")
@@ -222,17 +236,64 @@ def entry(voucher_no):
     return render_template("funds/entry.html", entry=data, form=form)
 
 
+def _trial_balance_form(user) -> TrialBalanceForm:
+    form = TrialBalanceForm(request.args)
+    counties = [county for root in services.fund_tree(db.session, user)
+                for county in (root.children if root.level == "city" else [root]) if county.level == "county"]
+    form.county.choices = [SelectChoice("", _("All counties"))] + [
+        SelectChoice(county.code, f"{county.name} ({county.code})") for county in counties]
+    form.level.choices = [SelectChoice("", _("All levels"))] + [
+        SelectChoice(level, str(LEVEL_LABELS[level])) for level in services.FUND_LEVELS]
+    return form
+
+
 @funds_bp.get("/trial-balance")
 @login_required
 @require_roles(*READERS)
 def trial_balance():
-    form = AsOfForm(request.args)
-    as_of = form.as_of.data if form.validate() else None
-    names = {node.code: node.name for node in _flatten(services.fund_tree(db.session, _user()))}
-    # A county reviewer sees the accounts of the county's funds; each fund balances on its own.
-    rows = [row for row in services.trial_balance(db.session, current_user, as_of=as_of) if row.fund_code in names]
-    return render_template("funds/trial_balance.html", data=trial_balance_data(rows, as_of), form=form,
-                           fund_names=names)
+    user = _user()
+    form = _trial_balance_form(user)
+    status, groups = 200, []
+    if form.validate():
+        try:
+            groups = services.trial_balance_groups(db.session, user, as_of=form.as_of.data,
+                                                   county_code=form.county.data or None,
+                                                   level=form.level.data or None)
+        except ValidationError as error:
+            messages = {"county": _("There is no county fund with this code that you may see."),
+                        "level": _("Choose a level from the list.")}
+            for name, message in messages.items():
+                if name in error.fields:
+                    getattr(form, name).errors = [message]
+            status = 422
+    else:
+        status = 422
+    as_of = form.as_of.data if status == 200 else None
+    data = trial_balance_data([row for group in groups for row in group.rows], as_of)
+    export_format = exports.requested_format()
+    if export_format and status == 200:
+        return _trial_balance_export(export_format, groups, as_of)
+    query = {key: value for key, value in request.args.items() if key != "export" and value}
+    return render_template("funds/trial_balance.html", data=data, groups=groups, form=form, query=query,
+                           as_of=as_of), status
+
+
+def _trial_balance_export(export_format, groups, as_of):
+    header = [_("County"), _("Fund code"), _("Fund"), _("Account code"), _("Account"), _("Debit"), _("Credit"),
+              _("Balance")]
+
+    def rows():
+        for group in groups:
+            for row in group.rows:
+                yield [group.fund_name, row.fund_code, group.fund_names.get(row.fund_code, row.fund_code),
+                       row.account_code, row.account_name, exports.Money(row.debit_fen),
+                       exports.Money(row.credit_fen), exports.Money(row.balance_fen)]
+            yield [_("Subtotal: %(fund)s", fund=group.fund_name), "", "", "", "", exports.Money(group.debit_fen),
+                   exports.Money(group.credit_fen), exports.Money(group.debit_fen - group.credit_fen)]
+        debit, credit = sum(g.debit_fen for g in groups), sum(g.credit_fen for g in groups)
+        yield [_("Total"), "", "", "", "", exports.Money(debit), exports.Money(credit), exports.Money(debit - credit)]
+    filename = f"trial-balance-{as_of.isoformat()}" if as_of else "trial-balance"
+    return exports.list_file(export_format, filename, _("Trial balance"), header, rows())
 
 
 @funds_bp.get("/verify")
@@ -255,6 +316,12 @@ def periods():
 
 def _periods_page(close_form, status=200, reopen_forms=None):
     rows = [period_data(p) for p in services.list_periods(db.session, current_user)]
+    export_format = exports.requested_format() if request.method == "GET" else None
+    if export_format:
+        header = [_("Month"), _("State"), _("Closed at"), _("Reopened at")]
+        return exports.list_file(export_format, "periods", _("Periods"), header, (
+            [row["month"], _("Closed") if row["closed"] else _("Open"), to_local(row["closed_at"]),
+             to_local(row["reopened_at"])] for row in rows))
     reopen_forms = reopen_forms or {}
     if current_user.has_role(Role.admin):
         for row in rows:

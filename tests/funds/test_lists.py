@@ -138,3 +138,77 @@ def test_ordinary_text_and_negative_amounts_are_left_alone():
     assert spreadsheet_text("城西村") == "城西村"
     rows = list(csv.reader(io.StringIO(list_csv(["amount"], [[Money(-150)]]).decode("utf-8-sig"))))
     assert rows[1] == ["-1.50"]
+
+
+# --- the trial balance by county ----------------------------------------------------------------------
+
+def test_the_trial_balance_groups_accounts_by_county_with_subtotals(english):
+    html = text(english("auditor").get("/funds/trial-balance"))
+    groups = re.findall(r'<tbody class="tb-group">(.*?)</tbody>', html, flags=re.S)
+    assert len(groups) == 12  # the city fund and 11 counties
+    yutai = next(group for group in groups if f">{YUTAI}</small>" in group)
+    assert "Subtotal: " in yutai and "城西村" in yutai  # a village's accounts sit under its county
+    debit, credit = re.search(r'<tr class="subtotal">.*?<td class="num">(.*?)</td><td class="num">(.*?)</td>',
+                              yutai, flags=re.S).groups()
+    assert debit == credit  # every fund balances on its own, so each county does too
+
+
+def test_the_trial_balance_filters_by_county_and_level(english, demo_app):
+    auditor = english("auditor")
+    html = text(auditor.get(f"/funds/trial-balance?county={YUTAI}&level=village"))
+    assert html.count('<tbody class="tb-group">') == 1
+    assert "城西村" in html and f'href="/funds/{YUTAI}"><' not in html.split('<tbody class="tb-group">')[1]
+    with demo_app.app_context():
+        groups = services.trial_balance_groups(db.session, None, county_code=YUTAI, level="village")
+    assert [group.fund_code for group in groups] == [YUTAI]
+    assert all(row.fund_code.startswith(YUTAI + "-") for row in groups[0].rows)
+
+
+@pytest.mark.parametrize("query, field_label", [("as_of=2026-02-30", "As of"), ("as_of=yesterday", "As of"),
+                                                ("county=370800", "County"), ("level=town", "Level")])
+def test_the_trial_balance_refuses_a_filter_naming_its_field(english, query, field_label):
+    page = english("auditor").get(f"/funds/trial-balance?{query}")
+    assert page.status_code == 422
+    alert = re.search(r'<div class="flash error" role="alert">(.*?)</div>', text(page), flags=re.S).group(1)
+    assert f"{field_label}:" in alert
+    assert '<tbody class="tb-group">' not in text(page)
+
+
+@pytest.mark.parametrize("query, field", [("as_of=2026-02-30", "as_of"), ("level=town", "level"),
+                                          ("county=999999", "county")])
+def test_the_trial_balance_api_refuses_a_filter_naming_its_field(demo_app, demo_token_for, query, field):
+    response = demo_app.test_client().get(f"/api/v1/trial-balance?{query}", headers=demo_token_for("auditor"))
+    assert response.status_code in (400, 422)  # a query that cannot be read / a filter that cannot be used
+    assert field in response.get_json()["error"]["fields"]
+
+
+def test_the_trial_balance_api_has_county_subtotals(demo_app, demo_token_for):
+    body = demo_app.test_client().get("/api/v1/trial-balance", headers=demo_token_for("reviewer_yutai")).get_json()
+    assert [group["fund_code"] for group in body["groups"]] == [YUTAI]
+    assert body["groups"][0]["debit"] == body["groups"][0]["credit"] == body["total_debit"]
+
+
+# --- every list downloads -------------------------------------------------------------------------------
+
+def test_the_fund_tree_downloads_with_every_visible_fund(english):
+    rows = csv_rows(english("reviewer_yutai").get("/funds/?export=csv"))
+    codes = [row[0] for row in rows[1:]]
+    assert codes[0] == YUTAI and CHENGXI in codes and all(code.startswith(YUTAI) for code in codes)
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(english("auditor").get("/funds/?export=xlsx").get_data())).active
+    assert sheet.max_row == 1 + 345
+
+
+def test_the_trial_balance_downloads_with_subtotals_and_a_total(english):
+    rows = csv_rows(english("auditor").get(f"/funds/trial-balance?county={YUTAI}&export=csv"))
+    assert rows[0][0] == "County"
+    assert rows[-2][0].startswith("Subtotal") and rows[-1][0] == "Total"
+    assert rows[-1][5] == rows[-1][6] and rows[-1][7] == "0.00"
+
+
+def test_the_periods_and_the_report_log_download(english):
+    finance = english("finance")
+    rows = csv_rows(finance.get("/funds/periods?export=csv"))
+    assert rows[0] == ["Month", "State", "Closed at", "Reopened at"]
+    response = english("auditor").get("/reports/log?export=xlsx")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
