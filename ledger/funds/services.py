@@ -629,3 +629,24 @@ def trial_balance_groups(session, user, as_of: date | None = None, county_code: 
         group.fund_names[node.code] = node.name
         group.fund_levels[node.code] = node.level
     return [group for group in groups if group.rows]
+
+
+# --- lists: the fund tree searched -------------------------------------------------------------------------
+
+def fund_tree_matching(roots: list[FundBalance], text: str) -> list[FundBalance]:
+    """The part of a fund tree (`fund_tree`) whose funds' name or code contain `text`, with the
+    ancestors of each match so that a village is still seen under its county and the city.
+    Figures are unchanged: a county kept for one matching village still shows its own
+    figures and its roll-ups over all its villages (the subtotals of the books, not of the search)."""
+    wanted = (text or "").strip().casefold()
+    if not wanted:
+        return roots
+
+    def kept(node: FundBalance) -> FundBalance | None:
+        children = [child for child in (kept(child) for child in node.children) if child is not None]
+        if children or wanted in node.name.casefold() or wanted in node.code.casefold():
+            copy = FundBalance(**{**node.__dict__, "children": children})
+            return copy
+        return None
+
+    return [node for node in (kept(root) for root in roots) if node is not None]

@@ -99,13 +99,17 @@ def _flatten(nodes):
 def tree():
     form = AsOfForm(request.args)
     as_of = form.as_of.data if form.validate() else None
-    roots = services.fund_tree(db.session, _user(), as_of=as_of)
+    search = (request.args.get("q") or "").strip()[:100]
+    everything = services.fund_tree(db.session, _user(), as_of=as_of)
+    roots = services.fund_tree_matching(everything, search)
     export_format = exports.requested_format()
     if export_format:
         return _tree_export(export_format, roots, as_of)
-    return render_template("funds/tree.html", roots=roots, form=form, as_of=as_of,
-                           open_all=request.args.get("open") == "all",
-                           fund_count=sum(1 for _node in _flatten(roots)))
+    query = {key: value for key, value in (("as_of", as_of), ("q", search)) if value}
+    return render_template("funds/tree.html", roots=roots, form=form, as_of=as_of, search=search, query=query,
+                           open_all=request.args.get("open") == "all" or bool(search),
+                           fund_count=sum(1 for _node in _flatten(roots)),
+                           fund_count_all=sum(1 for _node in _flatten(everything)))
 
 
 def _tree_export(export_format, roots, as_of):

@@ -212,3 +212,34 @@ def test_the_periods_and_the_report_log_download(english):
     assert rows[0] == ["Month", "State", "Closed at", "Reopened at"]
     response = english("auditor").get("/reports/log?export=xlsx")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+
+
+# --- the fund tree ------------------------------------------------------------------------------------
+
+def test_a_search_keeps_the_matching_village_under_its_county_and_the_city(english):
+    html = text(english("finance").get("/funds/?q=城西村"))
+    assert html.count('class="fund-item level-village"') == 1 and "城西村" in html
+    assert 'data-search="鱼台县' in html and html.count('class="fund-item level-county"') == 1
+    assert html.count('class="fund-item level-city"') == 1
+    assert "<details class=\"fund-county\" open>" in html  # the county opens to show the match
+    by_code = text(english("finance").get(f"/funds/?q={RENCHENG}"))
+    assert by_code.count('class="fund-item level-county"') == 1 and "任城区" in by_code
+    assert "No fund matches this search." in text(english("finance").get("/funds/?q=nowhere-at-all"))
+
+
+def test_the_tree_is_a_nested_list_with_a_subtotal_per_county(english, demo_app):
+    html = text(english("auditor").get("/funds/"))
+    assert html.count('<ul class="fund-list"') == 1 + 1 + 11  # the tree, the city's counties, each county's villages
+    assert html.count('class="fund-row subtotal"') == 11
+    with demo_app.app_context():
+        yutai = services.fund_balance(db.session, None, YUTAI)
+    from ledger.money import format_cny
+    block = html.split(f'data-search="{yutai.name} {YUTAI}"')[1].split('class="fund-item level-county"')[0]
+    subtotal = block.split('class="fund-row subtotal"')[1]
+    assert format_cny(yutai.total_posted_fen) in subtotal and format_cny(yutai.total_available_fen) in subtotal
+    assert "fund-tree.js" in html
+
+
+def test_a_searched_tree_downloads_the_matching_funds(english):
+    rows = csv_rows(english("finance").get("/funds/?q=城西村&export=csv"))
+    assert [row[0] for row in rows[1:]] == ["370800", YUTAI, CHENGXI]
