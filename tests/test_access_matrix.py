@@ -103,6 +103,7 @@ FEATURES += [
     Case("GET", "/funds/", only(*FUND_READERS)),
     Case("GET", "/funds/370827", only(*FUND_READERS)),
     Case("GET", f"/funds/entries/{FUND_VOUCHER}", only(*FUND_READERS)),
+    Case("GET", "/funds/entries", only(*FUND_READERS)),
     Case("GET", "/funds/trial-balance", only(*FUND_READERS)),
     Case("GET", "/funds/verify", only(*FUND_READERS)),
     Case("GET", "/funds/periods", only(*FUND_READERS)),

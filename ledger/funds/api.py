@@ -57,6 +57,7 @@ from .schemas import (
     ReceiptIn,
     ReversalIn,
     TrialBalanceOut,
+    TrialBalanceQuery,
     entry_data,
     hold_data,
     hold_expiry,
@@ -191,18 +192,17 @@ def entry_detail(voucher_no):
 
 @funds_api.get("/trial-balance")
 @require_roles(*READERS)
-@operation("Every account's debit and credit totals as of a date; debits equal credits", tags=["journal"],
-           query=AsOfQuery,
+@operation("Every account's debit and credit totals as of a date, by county with subtotals; debits equal credits",
+           tags=["journal"], query=TrialBalanceQuery,
            responses={200: ("One row per account (a county reviewer sees the accounts of the county's funds; "
-                            "every fund balances on its own, so the rows still sum to zero)", TrialBalanceOut)})
+                            "every fund balances on its own, so the rows still sum to zero)", TrialBalanceOut),
+                      422: "An `as_of`, `county` or `level` that cannot be used, named in `fields`"})
 def trial_balance():
     """The trial balance."""
     query = load_query()
-    user = current_actor()
-    rows = services.trial_balance(db.session, current_actor(), as_of=query["as_of"])
-    visible = visible_fund_codes(db.session, user)
-    rows = [row for row in rows if row.fund_code in visible]
-    return jsonify(TrialBalanceOut().dump(trial_balance_data(rows, query["as_of"])))
+    groups = services.trial_balance_groups(db.session, current_actor(), as_of=query["as_of"],
+                                           county_code=query["county"], level=query["level"])
+    return jsonify(TrialBalanceOut().dump(trial_balance_data([], query["as_of"], groups)))
 
 
 @funds_api.get("/journal/verify")

@@ -221,3 +221,47 @@ class AsOfForm(FlaskForm):
         csrf = False
 
     as_of = DateField(_l("As of"), validators=[Optional()])
+
+
+class FilterAmountField(StringField):
+    """An amount bound of a list filter, in yuan; zero is a bound like any other."""
+
+    fen: int | None = None
+
+    def pre_validate(self, form):
+        self.fen = None
+        text = (self.data or "").strip()
+        if not text:
+            return
+        if re.fullmatch(r"0+(\.0{0,2})?", text.replace("，", ",")):
+            self.fen = 0
+            return
+        self.fen = amount_fen_from_text(text)
+
+
+class EntryFilterForm(FlaskForm):
+    """The voucher list's filters (GET, no CSRF). Every field is optional; a value that cannot
+    be read is refused with the field's name in the message."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=[], validate_choice=True, default="")
+    counterparty = StringField(_l("Counterparty, voucher or memo"), validators=[Optional(), Length(max=100)])
+    amount_min = FilterAmountField(_l("Amount from"))
+    amount_max = FilterAmountField(_l("Amount to"))
+    fund = StringField(_l("Fund"), validators=[Optional(), Length(max=40)])
+
+
+class TrialBalanceForm(FlaskForm):
+    """The trial balance's date and filters (GET, no CSRF). The county and level choices are
+    checked by the service, which names the one it cannot use."""
+
+    class Meta:
+        csrf = False
+
+    as_of = DateField(_l("As of"), validators=[Optional()])
+    county = SelectField(_l("County"), choices=[], validate_choice=False, default="")
+    level = SelectField(_l("Level"), choices=[], validate_choice=False, default="")

@@ -170,6 +170,12 @@ class AsOfQuery(Schema):
     as_of = fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD, end of that day"})
 
 
+class TrialBalanceQuery(AsOfQuery):
+    county = fields.String(load_default=None, metadata={"description": "a county fund's code: it and its villages"})
+    level = fields.String(load_default=None, validate=validate.OneOf(["city", "county", "village"]),
+                          metadata={"description": "only the funds of this level"})
+
+
 class PageQuery(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -295,9 +301,19 @@ class TrialBalanceRowOut(Schema):
     balance = Amount(metadata={"description": "debit minus credit"})
 
 
+class TrialBalanceGroupOut(Schema):
+    fund_code = fields.String(metadata={"description": "the county's fund (or the city fund)"})
+    fund_name = fields.String()
+    rows = fields.List(fields.Nested(TrialBalanceRowOut))
+    debit = Amount(metadata={"description": "subtotal of the group's debits"})
+    credit = Amount(metadata={"description": "subtotal of the group's credits"})
+
+
 class TrialBalanceOut(Schema):
     as_of = fields.Date(allow_none=True)
     rows = fields.List(fields.Nested(TrialBalanceRowOut))
+    groups = fields.List(fields.Nested(TrialBalanceGroupOut),
+                         metadata={"description": "the same rows by county (the city fund on its own), with subtotals"})
     total_debit = Amount()
     total_credit = Amount()
     balanced = fields.Boolean(metadata={"description": "debits equal credits"})
@@ -436,14 +452,24 @@ def period_checklist_data(checklist) -> dict:
             "pending_holds": [hold_data(hold) for hold in checklist.pending_holds]}
 
 
-def trial_balance_data(rows, as_of) -> dict:
+def _trial_balance_row(row) -> dict:
+    return {"account_code": row.account_code, "account_name": row.account_name, "kind": _enum_value(row.kind),
+            "fund_code": row.fund_code, "debit": row.debit_fen, "credit": row.credit_fen, "balance": row.balance_fen}
+
+
+def trial_balance_data(rows, as_of, groups=None) -> dict:
+    """The trial balance's rows and totals; with `groups` (`services.trial_balance_groups`), its
+    rows are theirs and each group carries its subtotals."""
+    if groups is not None:
+        rows = [row for group in groups for row in group.rows]
     total_debit = sum(row.debit_fen for row in rows)
     total_credit = sum(row.credit_fen for row in rows)
     return {
         "as_of": as_of,
-        "rows": [{"account_code": row.account_code, "account_name": row.account_name,
-                  "kind": _enum_value(row.kind), "fund_code": row.fund_code, "debit": row.debit_fen,
-                  "credit": row.credit_fen, "balance": row.balance_fen} for row in rows],
+        "rows": [_trial_balance_row(row) for row in rows],
+        "groups": [{"fund_code": group.fund_code, "fund_name": group.fund_name, "debit": group.debit_fen,
+                    "credit": group.credit_fen, "rows": [_trial_balance_row(row) for row in group.rows]}
+                   for group in groups or []],
         "total_debit": total_debit,
         "total_credit": total_credit,
         "balanced": total_debit == total_credit,

@@ -553,3 +553,184 @@ def verify_journal(session, user=None) -> VerifyResult:
     """Walk every fund's hash chain; see `ledger.journal.chain`."""
     require(user, "funds.read")
     return verify_chains(session)
+
+
+# --- lists: vouchers searched and filtered -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What a voucher list is narrowed by; every part optional. Dates are value dates
+    (inclusive); amounts are fen, compared with the entry's amount (its largest posting,
+    which is what every kind of entry moves); `counterparty` matches part of the name,
+    the voucher number or the memo."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    kind: str | None = None
+    counterparty: str | None = None
+    amount_min_fen: int | None = None
+    amount_max_fen: int | None = None
+    fund_code: str | None = None
+
+
+ENTRY_LIST_MAX_PER_PAGE = 500
+
+
+def _checked_entry_filter(session, actor: Actor, wanted: EntryFilter) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if wanted.date_from and wanted.date_to and wanted.date_from > wanted.date_to:
+        errors["date_to"] = ["must not be before the start date"]
+    if wanted.kind and wanted.kind not in {kind.value for kind in EntryKind}:
+        errors["kind"] = [f"must be one of {', '.join(kind.value for kind in EntryKind)}"]
+    for name, value in (("amount_min", wanted.amount_min_fen), ("amount_max", wanted.amount_max_fen)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            errors[name] = ["must be an amount of zero or more"]
+    if (wanted.amount_min_fen is not None and wanted.amount_max_fen is not None and "amount_min" not in errors
+            and "amount_max" not in errors and wanted.amount_min_fen > wanted.amount_max_fen):
+        errors["amount_max"] = ["must not be below the smallest amount"]
+    if wanted.fund_code:
+        try:
+            _visible_funds(session, actor, [wanted.fund_code])
+        except NotFound:
+            errors["fund"] = ["no fund with this code that you may see"]
+    return errors
+
+
+def search_entries(session, user, wanted: EntryFilter | None = None, page: int = 1,
+                   per_page: int = 50) -> Page:
+    """Vouchers the actor may see (those touching a fund in scope), narrowed by `wanted`,
+    newest first. ValidationError names each filter that cannot be applied."""
+    actor = require(user, "funds.read")
+    wanted = wanted or EntryFilter()
+    errors = _checked_entry_filter(session, actor, wanted)
+    if errors:
+        raise ValidationError(fields=errors)
+    page = max(1, int(page))
+    per_page = min(max(1, int(per_page)), ENTRY_LIST_MAX_PER_PAGE)
+    funds = Fund.__table__
+    in_scope = (sa.select(Posting.entry_id).join(Account, Account.id == Posting.account_id)
+                .join(funds, funds.c.id == Account.fund_id).where(fund_scope(actor, funds)))
+    conditions = [JournalEntry.id.in_(in_scope)]
+    if wanted.fund_code:
+        conditions.append(JournalEntry.id.in_(
+            sa.select(Posting.entry_id).join(Account, Account.id == Posting.account_id)
+            .join(funds, funds.c.id == Account.fund_id).where(funds.c.code == wanted.fund_code)))
+    if wanted.date_from:
+        conditions.append(JournalEntry.value_on >= wanted.date_from)
+    if wanted.date_to:
+        conditions.append(JournalEntry.value_on <= wanted.date_to)
+    if wanted.kind:
+        conditions.append(JournalEntry.kind == EntryKind(wanted.kind))
+    text = (wanted.counterparty or "").strip()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(sa.or_(JournalEntry.counterparty_name.ilike(pattern, escape="\\"),
+                                 JournalEntry.voucher_no.ilike(pattern, escape="\\"),
+                                 JournalEntry.memo.ilike(pattern, escape="\\")))
+    if wanted.amount_min_fen is not None or wanted.amount_max_fen is not None:
+        amount = sa.select(sa.func.max(Posting.amount_fen)).where(Posting.entry_id == JournalEntry.id) \
+            .correlate(JournalEntry).scalar_subquery()
+        if wanted.amount_min_fen is not None:
+            conditions.append(amount >= wanted.amount_min_fen)
+        if wanted.amount_max_fen is not None:
+            conditions.append(amount <= wanted.amount_max_fen)
+    total = session.scalar(sa.select(sa.func.count(JournalEntry.id)).where(*conditions))
+    items = list(session.scalars(
+        sa.select(JournalEntry).where(*conditions)
+        .order_by(JournalEntry.value_on.desc(), JournalEntry.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+        .options(selectinload(JournalEntry.postings).joinedload(Posting.account).joinedload(Account.fund),
+                 selectinload(JournalEntry.created_by))))
+    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+def entry_amount_fen(entry: JournalEntry) -> int:
+    """What a voucher moves: its largest posting (every kind of entry moves one amount)."""
+    return max((posting.amount_fen for posting in entry.postings), default=0)
+
+
+# --- lists: the trial balance grouped by county ----------------------------------------------------------
+
+FUND_LEVELS = ("city", "county", "village")
+
+
+@dataclass
+class TrialBalanceGroup:
+    """The accounts of one county's funds (the county's own and its villages'), or of the city
+    fund, with their subtotals. Every fund balances on its own, so each group does too."""
+
+    fund_code: str
+    fund_name: str
+    level: str
+    rows: list[TrialBalanceRow] = field(default_factory=list)
+    fund_names: dict[str, str] = field(default_factory=dict)
+    fund_levels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def debit_fen(self) -> int:
+        return sum(row.debit_fen for row in self.rows)
+
+    @property
+    def credit_fen(self) -> int:
+        return sum(row.credit_fen for row in self.rows)
+
+
+def trial_balance_groups(session, user, as_of: date | None = None, county_code: str | None = None,
+                         level: str | None = None) -> list[TrialBalanceGroup]:
+    """The trial balance of the visible funds, one group per county (and one for the city fund),
+    narrowed to one county (`county_code`: its fund and its villages) and / or one `level`.
+    ValidationError names the filter that cannot be applied."""
+    actor = require(user, "funds.read")
+    errors: dict[str, list[str]] = {}
+    if level and level not in FUND_LEVELS:
+        errors["level"] = [f"must be one of {', '.join(FUND_LEVELS)}"]
+    group_of: dict[str, TrialBalanceGroup] = {}
+    nodes: dict[str, FundBalance] = {}
+    groups: list[TrialBalanceGroup] = []
+    for root in fund_tree(session, actor):
+        counties = root.children if root.level == "city" else [root]
+        if root.level == "city":
+            groups.append(TrialBalanceGroup(root.code, root.name, root.level))
+            group_of[root.code], nodes[root.code] = groups[-1], root
+        for county in counties:
+            groups.append(TrialBalanceGroup(county.code, county.name, county.level))
+            for node in [county, *county.children]:
+                group_of[node.code], nodes[node.code] = groups[-1], node
+    for group in groups:
+        group.fund_names[group.fund_code] = group.fund_name
+    if county_code and (county_code not in group_of or group_of[county_code].fund_code != county_code
+                        or group_of[county_code].level != "county"):
+        errors["county"] = ["no county fund with this code that you may see"]
+    if errors:
+        raise ValidationError(fields=errors)
+    for row in trial_balance(session, actor, as_of=as_of):
+        node, group = nodes.get(row.fund_code), group_of.get(row.fund_code)
+        if node is None or group is None:
+            continue
+        if (county_code and group.fund_code != county_code) or (level and node.level != level):
+            continue
+        group.rows.append(row)
+        group.fund_names[node.code] = node.name
+        group.fund_levels[node.code] = node.level
+    return [group for group in groups if group.rows]
+
+
+# --- lists: the fund tree searched -------------------------------------------------------------------------
+
+def fund_tree_matching(roots: list[FundBalance], text: str) -> list[FundBalance]:
+    """The part of a fund tree (`fund_tree`) whose funds' name or code contain `text`, with the
+    ancestors of each match so that a village is still seen under its county and the city.
+    Figures are unchanged: a county kept for one matching village still shows its own
+    figures and its roll-ups over all its villages (the subtotals of the books, not of the search)."""
+    wanted = (text or "").strip().casefold()
+    if not wanted:
+        return roots
+
+    def kept(node: FundBalance) -> FundBalance | None:
+        children = [child for child in (kept(child) for child in node.children) if child is not None]
+        if children or wanted in node.name.casefold() or wanted in node.code.casefold():
+            copy = FundBalance(**{**node.__dict__, "children": children})
+            return copy
+        return None
+
+    return [node for node in (kept(root) for root in roots) if node is not None]

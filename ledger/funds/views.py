@@ -20,11 +20,12 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.models import Role
 from ..auth.permissions import require_roles
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..journal.models import Hold
+from ..journal.models import EntryKind, Hold
 from ..requests import form_write
-from ..timeutil import utcnow
+from ..timeutil import local_today, to_local, utcnow
+from ..web import exports
 from ..web.navigation import add_section
 from . import services
 from .api import visible_entry
@@ -32,6 +33,7 @@ from .forms import (
     AllocationForm,
     AsOfForm,
     DisbursementForm,
+    EntryFilterForm,
     HoldForm,
     HoldPostForm,
     HoldVoidForm,
@@ -39,6 +41,7 @@ from .forms import (
     PeriodReopenForm,
     ReceiptForm,
     ReversalForm,
+    TrialBalanceForm,
 )
 from .schemas import entry_data, hold_data, period_data, trial_balance_data, verify_data
 from .vocabulary import HOLD_STATE_LABELS, LEVEL_LABELS, entry_kind_label, purpose_label
@@ -96,10 +99,27 @@ def _flatten(nodes):
 def tree():
     form = AsOfForm(request.args)
     as_of = form.as_of.data if form.validate() else None
-    roots = services.fund_tree(db.session, _user(), as_of=as_of)
-    return render_template("funds/tree.html", roots=roots, form=form, as_of=as_of,
-                           open_all=request.args.get("open") == "all",
-                           fund_count=sum(1 for _node in _flatten(roots)))
+    search = (request.args.get("q") or "").strip()[:100]
+    everything = services.fund_tree(db.session, _user(), as_of=as_of)
+    roots = services.fund_tree_matching(everything, search)
+    export_format = exports.requested_format()
+    if export_format:
+        return _tree_export(export_format, roots, as_of)
+    query = {key: value for key, value in (("as_of", as_of), ("q", search)) if value}
+    return render_template("funds/tree.html", roots=roots, form=form, as_of=as_of, search=search, query=query,
+                           open_all=request.args.get("open") == "all" or bool(search),
+                           fund_count=sum(1 for _node in _flatten(roots)),
+                           fund_count_all=sum(1 for _node in _flatten(everything)))
+
+
+def _tree_export(export_format, roots, as_of):
+    header = [_("Code"), _("Fund"), _("Level"), _("Parent fund"), _("Posted"), _("Pending"), _("Available"),
+              _("Available incl. below")]
+    rows = ([node.code, node.name, str(LEVEL_LABELS.get(node.level, node.level)), node.parent_code or "",
+             exports.Money(node.posted_fen), exports.Money(node.pending_fen), exports.Money(node.available_fen),
+             exports.Money(node.total_available_fen)] for node in _flatten(roots))
+    filename = f"funds-{as_of.isoformat()}" if as_of else "funds"
+    return exports.list_file(export_format, filename, _("Funds"), header, rows)
 
 
 @funds_bp.get("/<code>")
@@ -123,6 +143,93 @@ def fund(code):
         holds=[hold_data(hold) for hold in holds])
 
 
+def _entry_filter(form) -> services.EntryFilter:
+    return services.EntryFilter(
+        date_from=form.date_from.data, date_to=form.date_to.data, kind=form.kind.data or None,
+        counterparty=(form.counterparty.data or "").strip() or None, amount_min_fen=form.amount_min.fen,
+        amount_max_fen=form.amount_max.fen, fund_code=(form.fund.data or "").strip() or None)
+
+
+_ENTRY_FILTER_FIELDS = {"date_from": "date_from", "date_to": "date_to", "kind": "kind",
+                        "amount_min": "amount_min", "amount_max": "amount_max", "fund": "fund"}
+
+
+def _entry_filter_refused(form, error: ValidationError) -> None:
+    """A filter the service cannot apply, shown at its field like the form's own checks."""
+    messages = {"date_to": _("The end date must not be before the start date."),
+                "kind": _("Choose a voucher kind from the list."),
+                "amount_min": _("Enter an amount of zero or more."),
+                "amount_max": _("The largest amount must not be below the smallest."),
+                "fund": _("There is no fund with this code that you may see.")}
+    for name, field_name in _ENTRY_FILTER_FIELDS.items():
+        if name in error.fields:
+            getattr(form, field_name).errors = [messages[name]]
+
+
+def _entry_rows(entries):
+    """The voucher list's rows: what the page shows, for the page and for its exports."""
+    rows = []
+    for entry in entries:
+        data = entry_data(entry)
+        funds = {posting.account.fund.code: posting.account.fund.name for posting in entry.postings}
+        data["funds"] = [(code, funds[code]) for code in sorted(funds)]
+        data["amount"] = services.entry_amount_fen(entry)
+        data["preparer"] = entry.created_by.display_name if entry.created_by is not None else ""
+        rows.append(data)
+    return rows
+
+
+def _entries_export(export_format, user, wanted):
+    def rows():
+        page_number = 1
+        while True:
+            page = services.search_entries(db.session, user, wanted, page=page_number,
+                                           per_page=services.ENTRY_LIST_MAX_PER_PAGE)
+            for data in _entry_rows(page.items):
+                counterparty = data["counterparty"] or {}
+                shown_id = (counterparty.get("id_number") or "") if counterparty.get("kind") == "fund" \
+                    else exports.masked(counterparty.get("id_number"))
+                yield [data["voucher_no"], data["value_on"], str(entry_kind_label(data["kind"])),
+                       "; ".join(f"{name} ({code})" for code, name in data["funds"]),
+                       counterparty.get("name") or "", shown_id, data["memo"], exports.Money(data["amount"]),
+                       data["preparer"], data["reverses"] or "", data["reversed_by"] or ""]
+            if page_number * page.per_page >= page.total:
+                return
+            page_number += 1
+    header = [_("Voucher"), _("Date"), _("Kind"), _("Funds"), _("Counterparty"), _("ID number"), _("Memo"),
+              _("Amount"), _("Preparer"), _("Reverses"), _("Reversed by")]
+    return exports.list_file(export_format, "vouchers", _("Vouchers"), header, rows())
+
+
+@funds_bp.get("/entries")
+@login_required
+@require_roles(*READERS)
+def entries():
+    user = _user()
+    form = EntryFilterForm(request.args)
+    form.kind.choices = [SelectChoice("", _("All kinds"))] + [
+        SelectChoice(kind.value, str(entry_kind_label(kind.value))) for kind in EntryKind]
+    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    status, page, rows = 200, None, []
+    if form.validate():
+        wanted = _entry_filter(form)
+        try:
+            export_format = exports.requested_format()
+            if export_format:
+                return _entries_export(export_format, user, wanted)
+            page = services.search_entries(db.session, user, wanted, page=page_number, per_page=ENTRIES_PER_PAGE)
+            rows = _entry_rows(page.items)
+        except ValidationError as error:
+            _entry_filter_refused(form, error)
+            status = 422
+    else:
+        status = 422
+    pages = max(1, math.ceil(page.total / ENTRIES_PER_PAGE)) if page else 1
+    query = {key: value for key, value in request.args.items() if key not in ("page", "export") and value}
+    return render_template("funds/entries.html", form=form, page=page, pages=pages, rows=rows, query=query,
+                           fund_options=_fund_choices(user)), status
+
+
 @funds_bp.get("/entries/<voucher_no>")
 @login_required
 @require_roles(*READERS)
@@ -133,17 +240,64 @@ def entry(voucher_no):
     return render_template("funds/entry.html", entry=data, form=form)
 
 
+def _trial_balance_form(user) -> TrialBalanceForm:
+    form = TrialBalanceForm(request.args)
+    counties = [county for root in services.fund_tree(db.session, user)
+                for county in (root.children if root.level == "city" else [root]) if county.level == "county"]
+    form.county.choices = [SelectChoice("", _("All counties"))] + [
+        SelectChoice(county.code, f"{county.name} ({county.code})") for county in counties]
+    form.level.choices = [SelectChoice("", _("All levels"))] + [
+        SelectChoice(level, str(LEVEL_LABELS[level])) for level in services.FUND_LEVELS]
+    return form
+
+
 @funds_bp.get("/trial-balance")
 @login_required
 @require_roles(*READERS)
 def trial_balance():
-    form = AsOfForm(request.args)
-    as_of = form.as_of.data if form.validate() else None
-    names = {node.code: node.name for node in _flatten(services.fund_tree(db.session, _user()))}
-    # A county reviewer sees the accounts of the county's funds; each fund balances on its own.
-    rows = [row for row in services.trial_balance(db.session, current_user, as_of=as_of) if row.fund_code in names]
-    return render_template("funds/trial_balance.html", data=trial_balance_data(rows, as_of), form=form,
-                           fund_names=names)
+    user = _user()
+    form = _trial_balance_form(user)
+    status, groups = 200, []
+    if form.validate():
+        try:
+            groups = services.trial_balance_groups(db.session, user, as_of=form.as_of.data,
+                                                   county_code=form.county.data or None,
+                                                   level=form.level.data or None)
+        except ValidationError as error:
+            messages = {"county": _("There is no county fund with this code that you may see."),
+                        "level": _("Choose a level from the list.")}
+            for name, message in messages.items():
+                if name in error.fields:
+                    getattr(form, name).errors = [message]
+            status = 422
+    else:
+        status = 422
+    as_of = form.as_of.data if status == 200 else None
+    data = trial_balance_data([row for group in groups for row in group.rows], as_of)
+    export_format = exports.requested_format()
+    if export_format and status == 200:
+        return _trial_balance_export(export_format, groups, as_of)
+    query = {key: value for key, value in request.args.items() if key != "export" and value}
+    return render_template("funds/trial_balance.html", data=data, groups=groups, form=form, query=query,
+                           as_of=as_of), status
+
+
+def _trial_balance_export(export_format, groups, as_of):
+    header = [_("County"), _("Fund code"), _("Fund"), _("Account code"), _("Account"), _("Debit"), _("Credit"),
+              _("Balance")]
+
+    def rows():
+        for group in groups:
+            for row in group.rows:
+                yield [group.fund_name, row.fund_code, group.fund_names.get(row.fund_code, row.fund_code),
+                       row.account_code, row.account_name, exports.Money(row.debit_fen),
+                       exports.Money(row.credit_fen), exports.Money(row.balance_fen)]
+            yield [_("Subtotal: %(fund)s", fund=group.fund_name), "", "", "", "", exports.Money(group.debit_fen),
+                   exports.Money(group.credit_fen), exports.Money(group.debit_fen - group.credit_fen)]
+        debit, credit = sum(g.debit_fen for g in groups), sum(g.credit_fen for g in groups)
+        yield [_("Total"), "", "", "", "", exports.Money(debit), exports.Money(credit), exports.Money(debit - credit)]
+    filename = f"trial-balance-{as_of.isoformat()}" if as_of else "trial-balance"
+    return exports.list_file(export_format, filename, _("Trial balance"), header, rows())
 
 
 @funds_bp.get("/verify")
@@ -170,6 +324,12 @@ def _periods_page(close_form, status=200, reopen_forms=None):
     history = services.period_history(db.session, current_user)
     rows = [{**period_data(p), "history": history.get(p.month, [])}
             for p in services.list_periods(db.session, current_user)]
+    export_format = exports.requested_format() if request.method == "GET" else None
+    if export_format:
+        header = [_("Month"), _("State"), _("Closed at"), _("Reopened at")]
+        return exports.list_file(export_format, "periods", _("Periods"), header, (
+            [row["month"], _("Closed") if row["closed"] else _("Open"), to_local(row["closed_at"]),
+             to_local(row["reopened_at"])] for row in rows))
     reopen_forms = reopen_forms or {}
     latest = services.latest_closed_month(db.session, current_user)
     if current_user.has_role(Role.admin) and latest and latest not in reopen_forms:

@@ -20,7 +20,8 @@ from ..extensions import db
 from ..funds import services as fund_services
 from ..money import format_cny
 from ..requests import after_commit
-from ..timeutil import local_today
+from ..timeutil import local_today, to_local
+from ..web import exports
 from ..web.navigation import add_section
 from . import jobs, services
 from .api import file_response
@@ -143,7 +144,20 @@ def job_file(job_id: str):
 @require_roles(*services.REPORT_ROLES)
 def log():
     runs = services.list_runs(db.session, current_user)
+    export_format = exports.requested_format()
+    if export_format:
+        return _log_export(export_format, runs)
     return render_template("reports/log.html", runs=runs, slugs=services.SLUGS)
+
+
+def _log_export(export_format, runs):
+    header = [_l("Requested"), _l("By"), _l("Report"), _l("Fund"), _l("Period"), _l("Status"), _l("Report id"),
+              "SHA-256", _l("Size")]
+    rows = ([to_local(run.requested_at), run.requested_by.display_name if run.requested_by else "",
+             f"{services.SLUGS[run.kind]}.{run.format.value}", str(run.parameters.get("fund", "")),
+             f"{run.parameters.get('from', '')} – {run.parameters.get('to', '')}", run.status.value,
+             run.report_id or "", run.sha256 or "", run.size_bytes] for run in runs)
+    return exports.list_file(export_format, "report-log", str(_l("Report log")), header, rows)
 
 
 def register_views(app):
