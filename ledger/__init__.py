@@ -24,6 +24,7 @@ def create_app(config=None) -> Flask:
                 instance_relative_config=True)
     app.config.from_mapping(config_module.resolve(config, app.instance_path))
     app.json.ensure_ascii = False  # Chinese names travel as UTF-8, readable in any client
+    _configure_value_dates(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
@@ -68,6 +69,17 @@ def create_app(config=None) -> Flask:
     register_template_helpers(app)
     app.after_request(_security_headers)
     return app
+
+
+def _configure_value_dates(app: Flask) -> None:
+    """Hand the journal its range of business dates (it reads no Flask config itself)."""
+    from .journal import dates
+
+    try:
+        dates.configure(books_open_on=app.config["LEDGER_BOOKS_OPEN_ON"],
+                        future_days=app.config["LEDGER_VALUE_DATE_FUTURE_DAYS"])
+    except ValueError as error:
+        raise config_module.ConfigError(str(error)) from None
 
 
 def _features():

@@ -47,6 +47,11 @@ class BaseConfig:
             "REPORTS_DIR": os.path.join(instance_path, "reports"),
             "REDIS_URL": os.environ.get("REDIS_URL", ""),
             "REPORT_QUEUE": os.environ.get("LEDGER_REPORT_QUEUE", "thread"),
+            # Business dates: an entry is dated from the books' opening date (YYYY-MM-DD) to today
+            # (Asia/Shanghai) plus this many days (`ledger.journal.dates`). 0: an entry records
+            # money that has moved; a promise of money to come is a hold, not a future-dated entry.
+            "LEDGER_BOOKS_OPEN_ON": os.environ.get("LEDGER_BOOKS_OPEN_ON", "2026-01-01"),
+            "LEDGER_VALUE_DATE_FUTURE_DAYS": os.environ.get("LEDGER_VALUE_DATE_FUTURE_DAYS", "0"),
         }
 
 

@@ -74,6 +74,7 @@ import sqlalchemy as sa
 from .db_base import Base, enum_column
 from .errors import LedgerError, PayloadTooLarge, ValidationError
 from .identity import mask_id_number, validate_credit_code, validate_resident_id
+from .journal.dates import value_date_rule
 from .money import parse_amount
 from .timeutil import utcnow
 
@@ -220,6 +221,22 @@ def local_date() -> Callable[[Any], date]:
             raise CellError("is not a day of the calendar") from None
 
     return parse_date
+
+
+def value_date() -> Callable[[Any], date]:
+    """A business date the books accept (`ledger.journal.dates`): a `local_date` between the
+    books' opening date and today, the range the posting engine enforces, so that a file is
+    refused row by row at its preview rather than as a whole when it is applied."""
+    parse_local_date = local_date()
+
+    def parse_value_date(value) -> date:
+        parsed = parse_local_date(value)
+        problem = value_date_rule().problem(parsed, field="the date")
+        if problem:
+            raise CellError(problem)
+        return parsed
+
+    return parse_value_date
 
 
 def choice(options: type[enum.Enum] | Mapping[Any, Iterable[str]]) -> Callable[[Any], Any]:

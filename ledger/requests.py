@@ -177,6 +177,7 @@ REFUSAL_MESSAGES = {
 
 #: Which form field a refusal belongs next to, by error code.
 REFUSAL_FIELDS = {"insufficient_funds": "amount", "period_closed": "value_on", "allocation_off_tree": "to_fund",
+                  "value_date_out_of_range": "value_on",
                   "period_not_ended": "month", "period_out_of_order": "month", "period_not_latest_closed": "reason"}
 
 
@@ -199,6 +200,12 @@ def refusal_message(error: LedgerError) -> str | None:
     if error.code == "period_not_latest_closed":
         return _("Only the latest closed month (%(month)s) can be reopened; reopen it first.",
                  month=details["latest_closed"])
+    if error.code == "period_closed" and details.get("first_open_on"):
+        return _("This month is closed (closing a month closes every month before it): choose a date on or "
+                 "after %(day)s.", day=details["first_open_on"])
+    if error.code == "value_date_out_of_range":
+        return _("Choose a date between %(earliest)s and %(latest)s.", earliest=details["earliest"],
+                 latest=details["latest"])
     if error.code == "insufficient_funds" and error.details.get("available_fen") is not None:
         return _("The fund cannot afford this: it has %(available)s available.",
                  available=format_cny(error.details["available_fen"]))

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..identity import IdentityNumberError, shown_counterparty_id, validate_credit_code, validate_resident_id
+from ..journal.dates import HOLD_MAX_DAYS
 from ..schemas import Amount, StrictSchema
 from ..timeutil import LOCAL_TZ, as_utc, utcnow
 from .services import Payee
@@ -19,7 +20,7 @@ from .vocabulary import Purpose, ReceiptSource
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 #: Longest hold a person may place through the API: a commitment, not a parking place.
-HOLD_MAX_HOURS = 24 * 366
+HOLD_MAX_HOURS = 24 * HOLD_MAX_DAYS
 
 
 class LocalDateTime(fields.DateTime):

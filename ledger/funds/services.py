@@ -41,6 +41,7 @@ from ..journal import holds, periods
 from ..journal.balances import account_totals, fund_posted_balances
 from ..journal.chain import VerifyResult
 from ..journal.chain import verify_journal as verify_chains
+from ..journal.dates import check_value_on
 from ..journal.errors import AlreadyReversed
 from ..journal.holds import expired_pending_by_fund, release_expired_holds
 from ..journal.models import (Account, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry, Posting,
@@ -266,9 +267,11 @@ def _checked_purpose(purpose: str) -> str:
 
 
 def _value_on(value_on) -> date:
+    """A business date the books accept (`journal.dates`: the opening date to today); the posting
+    engine checks it again, this refuses before any lock is taken."""
     if not isinstance(value_on, date) or isinstance(value_on, datetime):
         raise ValidationError(fields={"value_on": ["must be a date such as 2026-01-31"]})
-    return value_on
+    return check_value_on(value_on)
 
 
 # --- money movements ---------------------------------------------------------------------------------
@@ -444,6 +447,10 @@ def reverse_entry(session, user, voucher_no: str, *, reason: str, value_on: date
     if EntryKind(original.kind) == EntryKind.reversal:
         raise Conflict(f"{voucher_no} is itself a reversal; it cannot be reversed (record a new entry instead)")
     value_on = _value_on(value_on) if value_on is not None else local_today()
+    if value_on < original.value_on:
+        problem = (f"value_on must be on or after {original.value_on.isoformat()}, the date of the entry it "
+                   f"reverses")
+        raise ValidationError(problem, fields={"value_on": [problem]})
     postings = session.execute(sa.select(Fund.code, Account.role, Posting.side, Posting.amount_fen)
                                .join(Account, Account.id == Posting.account_id)
                                .join(Fund, Fund.id == Account.fund_id)

@@ -35,6 +35,7 @@ from ..statemachine import StateMachine
 from ..timeutil import as_utc, local_today, utcnow
 from .errors import HoldExpired, HoldNotPending, InsufficientFunds
 from .models import AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry, Side
+from .dates import check_hold_expiry
 from .posting import (EntryDraft, Line, LockedFund, lock_funds, post_entries, release_expired_on_locked,
                       write_fund_figures)
 
@@ -73,10 +74,7 @@ def place_hold(session, fund_code: str, amount_fen: int, *, expires_at: datetime
     """Reserve `amount_fen` of the fund (pending) until `expires_at`."""
     _positive_fen(amount_fen)
     now = now or utcnow()
-    if expires_at.tzinfo is None:
-        raise ValidationError(fields={"expires_at": ["must carry a time zone"]})
-    if as_utc(expires_at) <= now:
-        raise ValidationError(fields={"expires_at": ["must be in the future"]})
+    expires_at = check_hold_expiry(expires_at, now=now)
     session.flush()
     fund = lock_funds(session, [fund_code], now=now)[fund_code]
     if fund.available_fen < amount_fen:

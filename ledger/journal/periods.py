@@ -1,26 +1,26 @@
 """Accounting periods (months): closing, reopening and the open-period check.
 
-Invariants: no entry is dated in a closed month; a month closes only after it has ended
-(Asia/Shanghai date); the closed months run without a gap from the books' first month (that of the
-earliest entry): a month closes only when every month before it is closed, and only the latest
-closed month may be reopened.
+Invariants: no entry is dated in or before a closed month -- closing a month seals every month
+before it too, including months before the books' first entry; a month closes only after it has
+ended (Asia/Shanghai date); the closed months run without a gap from the books' first month (that
+of the earliest entry): a month closes only when every month before it is closed, and only the
+latest closed month may be reopened. The database refuses an entry dated in or before a closed
+month as well (migration 0010's trigger on journal_entries).
 
-Race safety on PostgreSQL: each month has a lock (`lock_month`, a transaction-level
-advisory lock, held in the lock manager's memory until commit). A posting takes it
-shared before it locks its funds, then reads the month's row in a later statement,
-whose snapshot therefore comes after the lock. Closing and reopening take it
-exclusive. So a close waits for the postings already under way in that month, and a
-posting that starts during a close waits for the close to commit, then sees the
-month closed. No posting can slip into a month after its close committed, and
-postings never queue behind one another here (shared locks do not conflict). A
-share lock on the month's row would do the same, but PostgreSQL writes the row's
-page (and a MultiXact) for every posting that takes it while others hold it. On
-SQLite every write transaction is serialized by BEGIN IMMEDIATE.
+Race safety on PostgreSQL: the calendar as a whole has a lock (`lock_month(CALENDAR_LOCK)`, a
+transaction-level advisory lock, held in the lock manager's memory until commit). A posting takes
+it shared before it locks its funds, then reads the months' rows in a later statement, whose
+snapshot therefore comes after the lock. Every close and reopen takes it exclusive. So a close
+waits for the postings already under way -- in any month, since a close of March seals December
+as well -- and a posting that starts during a close waits for the close to commit, then sees it.
+No posting can slip in or before a month after its close committed, and postings never queue
+behind one another here (shared locks do not conflict). A share lock on a row would do the same,
+but PostgreSQL writes the row's page (and a MultiXact) for every posting that takes it while
+others hold it. On SQLite every write transaction is serialized by BEGIN IMMEDIATE.
 
-The order of closes is kept by one more exclusive lock, on the calendar as a whole
-(`CALENDAR_LOCK`, a month key no real month uses), taken by every close and reopen before
-its month's lock: a close of February that reads January as closed cannot commit beside a
-reopen of January that read February as open. Postings never take it.
+The same exclusive lock keeps the order of closes: a close of February that reads January as
+closed cannot commit beside a reopen of January that read February as open. A close or reopen
+also takes its own month's lock, exclusive (kept from when postings took months' locks).
 """
 from __future__ import annotations
 
@@ -199,12 +199,30 @@ def _lock_period(session, month: str):
     return session.scalars(query).one()
 
 
+def latest_closed_from(session, month: str) -> str | None:
+    """The latest closed month from `month` on: the one that seals `month`, or None if it is open."""
+    return session.scalar(sa.select(sa.func.max(Period.month)).where(Period.month >= month,
+                                                                     Period.state == PeriodState.closed))
+
+
+def period_closed_error(session, month: str, *, field: str = "value_on") -> PeriodClosed:
+    """The refusal of an entry dated in `month`, which is closed or comes before a closed month."""
+    latest = latest_closed_from(session, month) or month
+    first_open = first_day(next_month(latest)).isoformat()
+    if latest == month:
+        problem = f"{month} is closed: date the entry on or after {first_open}"
+    else:
+        problem = f"{month} comes before {latest}, a closed month: date the entry on or after {first_open}"
+    return PeriodClosed(f"{problem} (closing a month closes every month before it)", fields={field: [problem]},
+                        month=month, latest_closed=latest, first_open_on=first_open)
+
+
 def check_open(session, value_on: date) -> None:
-    """Raise PeriodClosed when `value_on` falls in a closed month (the posting engine checks
-    this itself while locking; this is for callers that want to refuse early)."""
-    state = session.scalar(sa.select(Period.state).where(Period.month == month_of(value_on)))
-    if state is not None and PeriodState(state) == PeriodState.closed:
-        raise PeriodClosed(fields={"value_on": [f"{month_of(value_on)} is closed"]}, month=month_of(value_on))
+    """Raise PeriodClosed when `value_on` falls in or before a closed month (the posting engine
+    checks this itself while locking; this is for callers that want to refuse early)."""
+    month = month_of(value_on)
+    if latest_closed_from(session, month) is not None:
+        raise period_closed_error(session, month)
 
 
 def close_period(session, month: str, *, user_id: int | None) -> Period:

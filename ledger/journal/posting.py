@@ -56,10 +56,11 @@ from ..money import fen_to_decimal_string
 from ..timeutil import as_utc, utcnow
 from .accounts import CHART
 from .chain import CONTENT_VERSION, canonical_content, entry_hash
-from .errors import InsufficientFunds, PeriodClosed, UnbalancedEntry
+from .errors import InsufficientFunds, UnbalancedEntry
 from .models import (Account, AccountDayTotal, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry, Period,
                      PeriodState, Posting, Side)
-from .periods import ensure_periods, lock_month, month_of
+from .dates import ValueDateOutOfRange, value_date_rule
+from .periods import CALENDAR_LOCK, ensure_periods, lock_month, month_of, period_closed_error
 
 funds_table = Fund.__table__
 accounts_table = Account.__table__
@@ -147,9 +148,9 @@ _LOCK_QUERIES: dict = {}
 
 
 def _lock_query(postgres: bool):
-    """The funds' lock statement (parameters `codes` and `months`, both expanding, and `now`), built
-    once per database: each fund with its accounts, the number of the months' rows that exist and
-    that are closed, and the fund's pending holds past their expiry (so that releasing them costs a
+    """The funds' lock statement (parameters `codes` and `months`, both expanding, `earliest_month`
+    and `now`), built once per database: each fund with its accounts, the number of the months' rows
+    that exist, the number of closed months from the earliest of them on, and the fund's pending holds past their expiry (so that releasing them costs a
     statement only when there are some). Holds change only under their fund's lock, so the count
     can miss only a hold placed by a transaction that committed while this one waited for the
     lock; such a hold still counts as pending here (refusing more, never paying more) and is
@@ -160,8 +161,10 @@ def _lock_query(postgres: bool):
     f, a, p = funds_table.c, accounts_table.c, periods_table.c
     months_present = (sa.select(sa.func.count()).select_from(periods_table)
                       .where(p.month.in_(sa.bindparam("months", expanding=True))).scalar_subquery())
+    # A month is closed when it or any later month is closed: the closes run from the books' first
+    # month without a gap, so every month before a closed one is sealed too.
     months_closed = (sa.select(sa.func.count()).select_from(periods_table)
-                     .where(p.month.in_(sa.bindparam("closed_months", expanding=True)),
+                     .where(p.month >= sa.bindparam("earliest_month"),
                             p.state == PeriodState.closed.value).scalar_subquery())
     h = holds_table.c
     expired_holds = (sa.select(sa.func.count()).select_from(holds_table)
@@ -186,17 +189,21 @@ def lock_funds(session, codes, *, value_on: date | None = None, months=(), now: 
                release_expired: bool = True) -> dict[str, LockedFund]:
     """Lock the funds with `codes` (in id order) until the transaction ends and return their state.
 
-    With `value_on` (or `months`, "YYYY-MM"), first take those months' locks (shared,
-    `periods.lock_month`) and raise PeriodClosed if one is closed. Expired pending holds of the
-    locked funds are released unless `release_expired` is false.
+    With `value_on` (or `months`, "YYYY-MM"), first take the calendar's lock (shared,
+    `periods.lock_month`) and raise PeriodClosed if one of the months is closed or comes before a
+    closed month. Expired pending holds of the locked funds are released unless `release_expired`
+    is false.
     """
     codes = sorted(set(codes))
     months = sorted(set(months) | ({month_of(value_on)} if value_on is not None else set()))
-    for month in months:
-        lock_month(session, month)  # before the statement that reads the months: its snapshot comes after
+    if months:
+        # Shared, before the statement that reads the months (its snapshot comes after): every close
+        # and reopen takes it exclusive, so none can commit unseen while this entry is written --
+        # whichever month it closes, since a close seals every month before it as well.
+        lock_month(session, CALENDAR_LOCK)
     now = as_utc(now or utcnow())
     rows = session.execute(_lock_query(is_postgres(session)),
-                           {"codes": codes, "months": months or [""], "closed_months": months or [""],
+                           {"codes": codes, "months": months or [""], "earliest_month": months[0] if months else "~",
                             "now": now}).all()
     locked: dict[str, LockedFund] = {}
     with_expired = set()
@@ -213,10 +220,7 @@ def lock_funds(session, codes, *, value_on: date | None = None, months=(), now: 
     if missing:
         raise NotFound(f"no fund with code {missing[0]}")
     if months and rows[0].months_closed:
-        closed = session.scalars(sa.select(Period.month).where(
-            Period.month.in_(months), Period.state == PeriodState.closed).order_by(Period.month)).first()
-        raise PeriodClosed(f"{closed} is closed: no entry can be dated in it",
-                           fields={"value_on": [f"{closed} is closed"]}, month=closed)
+        raise period_closed_error(session, months[0])
     if months and rows[0].months_present < len(months):
         ensure_periods(session, months)  # a month's first entry makes its row (open)
     if release_expired and with_expired:  # the lock statement counted them: no statement when there are none
@@ -355,10 +359,12 @@ def post_entries(session, drafts: Sequence[EntryDraft], *, now: datetime | None 
     if not drafts:
         return []
     count = len(drafts)
+    rule = value_date_rule()
     for index, draft in enumerate(drafts):
         try:
             validate_lines(draft.lines)
-        except UnbalancedEntry as error:
+            rule.check(draft.value_on)
+        except (UnbalancedEntry, ValueDateOutOfRange) as error:
             raise _refuse(error, index, count) from None
     now = as_utc(now or utcnow())
     session.flush()  # ORM changes made earlier in the transaction go first

@@ -68,18 +68,19 @@ def test_an_entry_written_by_the_engine_is_still_caught_when_changed(session, fi
     assert "changed" in result.problem
 
 
+@pytest.mark.app_config(LEDGER_BOOKS_OPEN_ON="2025-01-01")
 def test_an_entry_dated_in_an_earlier_year_continues_that_years_numbers(session, finance):
     first = services.record_receipt(session, finance, YUTAI, 100_00, source="donation", payer_name="甲",
-                                    value_on=on(12, 30))
+                                    value_on=date(2025, 12, 30))
     next_year = services.record_receipt(session, finance, YUTAI, 100_00, source="donation", payer_name="乙",
-                                        value_on=date(2027, 1, 4))
+                                        value_on=date(2026, 1, 4))
     late = services.record_receipt(session, finance, YUTAI, 100_00, source="donation", payer_name="丙",
-                                   value_on=on(12, 31))
+                                   value_on=date(2025, 12, 31))
     again = services.record_receipt(session, finance, YUTAI, 100_00, source="donation", payer_name="丁",
-                                    value_on=date(2027, 1, 5))
+                                    value_on=date(2026, 1, 5))
     session.commit()
     assert [first.voucher_no, next_year.voucher_no, late.voucher_no, again.voucher_no] == [
-        "JZ-2026-370827-000001", "JZ-2027-370827-000001", "JZ-2026-370827-000002", "JZ-2027-370827-000002"]
+        "JZ-2025-370827-000001", "JZ-2026-370827-000001", "JZ-2025-370827-000002", "JZ-2026-370827-000002"]
     assert services.verify_journal(session).ok
 
 

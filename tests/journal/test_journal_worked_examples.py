@@ -252,13 +252,13 @@ def test_a_closed_month_refuses_entries_until_an_admin_reopens_it(session, finan
 
 def test_vouchers_are_numbered_per_fund_and_year(session, finance):
     first = services.record_receipt(session, finance, YUTAI, 100_00, source="donation", payer_name="甲",
-                                    value_on=on(12, 30))
+                                    value_on=on(11, 27))
     other_fund = services.record_receipt(session, finance, RENCHENG, 100_00, source="donation", payer_name="乙",
-                                         value_on=on(12, 30))
+                                         value_on=on(11, 27))
     session.commit()
     assert first.voucher_no == "JZ-2026-370827-000001"
     assert other_fund.voucher_no == "JZ-2026-370811-000001"
     later = services.record_receipt(session, finance, YUTAI, 100_00, source="donation", payer_name="丙",
-                                    value_on=on(12, 31))
+                                    value_on=on(11, 30))
     session.commit()
     assert later.voucher_no == "JZ-2026-370827-000002"
