@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from urllib.parse import urlencode
 
 from flask import current_app, g, jsonify, request
@@ -44,17 +45,20 @@ from .extensions import db
 from .idempotency import request_fingerprint, run_idempotent
 from .money import format_cny
 from .openapi import IDEMPOTENCY_KEY_MAX, Operation, operation_of
-from .schemas import PATH_ID_MAX
+from .schemas import PAGE_MAX, PATH_ID_MAX
+from .text import text_problem
 
 __all__ = ["IDEMPOTENCY_KEY_MAX", "JSON_DEPTH_MAX", "BodyLimit", "PathIdConverter", "after_commit",
            "api_write", "commit_request", "current_operation",
-           "form_write", "has_body", "load_body", "load_json", "load_query", "parse_query"]
+           "form_write", "has_body", "load_body", "load_json", "load_query", "page_argument", "parse_query",
+           "query_text"]
 
 
 #: Deepest nesting of arrays and objects a JSON body may have. The deepest request schema
 #: nests two levels; the JSON parser and the schemas recurse, so a body of 100,000 brackets
 #: would otherwise end in RecursionError (a 500) instead of a refusal.
 JSON_DEPTH_MAX = 32
+_PAGE_NUMBER = re.compile(r"[0-9]{1,7}", re.ASCII)
 
 
 # --- reading the request ------------------------------------------------------------------------
@@ -171,6 +175,30 @@ def parse_query(schema):
     except MarshmallowValidationError as error:
         raise ValidationError("Some query parameters are invalid.",
                               fields=_flatten_messages(error.messages)) from None
+
+
+def page_argument(name: str = "page") -> int:
+    """A web list's page number from the query string: 1 when absent; a whole number in ASCII
+    digits from 1 to `PAGE_MAX`, else 422 naming the parameter (a larger number would overflow
+    the database's OFFSET)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return 1
+    if not _PAGE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= PAGE_MAX:
+        message = _("The page number must be a whole number from 1 to %(max)s.", max=PAGE_MAX)
+        raise ValidationError(message, fields={name: [message]})
+    return int(raw)
+
+
+def query_text(name: str, max_length: int) -> str:
+    """A free-text query parameter of a web page (a search box), stripped and cut to
+    `max_length`; 422 naming it when it holds a character no text may hold (`ledger.text`)."""
+    value = request.args.get(name, "")
+    if text_problem(value) is not None:
+        message = _("This text contains a control character (an invisible character such as NUL); "
+                    "remove it and send the form again.")
+        raise ValidationError(message, fields={name: [message]})
+    return value.strip()[:max_length]
 
 
 def current_operation() -> Operation | None:

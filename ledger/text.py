@@ -12,7 +12,7 @@ web forms (`ledger.forms`) and every export (CSV, XLSX, PDF) call these function
   the edge with 422 naming the field. A carriage return before a line feed (what browsers
   send from a text area) is read as a line break (`normalised_text`).
 * `export_text(value)`: what is already stored is written whatever it holds: the characters
-  above are replaced by U+FFFD, so a file is always well formed.
+  above (but CR, which XML can hold) are replaced by U+FFFD, so a file is always well formed.
 * `spreadsheet_text(value)`: a text cell of any CSV / XLSX the product writes. A cell a
   spreadsheet would read as a formula (OWASP "CSV injection": starting with =, +, -, @, tab,
   CR, or their fullwidth forms ＝＋－＠, which spreadsheet programs in a Chinese locale
@@ -29,6 +29,9 @@ import re
 
 #: Characters a text field refuses (see the module docstring). Tab (\t) and line feed (\n) are allowed.
 _REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: Characters an export replaces: the refused ones except CR, which XML (and so XLSX) can hold
+#: and which older entries may carry in their memos.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 #: What a spreadsheet program reads as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -61,10 +64,11 @@ def safe_name(value: str) -> str:
 
 
 def export_text(value) -> str:
-    """Stored text as a file may hold it: refused characters replaced by U+FFFD."""
+    """Stored text as a file may hold it: characters XML cannot hold (control characters other
+    than tab, LF and CR, lone surrogates, U+FFFE / U+FFFF) and C1 controls replaced by U+FFFD."""
     if value is None:
         return ""
-    return _REFUSED.sub(REPLACEMENT, str(value))
+    return _UNWRITABLE.sub(REPLACEMENT, str(value))
 
 
 def spreadsheet_text(value) -> str:
