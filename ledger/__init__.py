@@ -23,6 +23,10 @@ def create_app(config=None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("LEDGER_INSTANCE_PATH") or None,
                 instance_relative_config=True)
     app.config.from_mapping(config_module.resolve(config, app.instance_path))
+    from .requests import BodyLimit, PathIdConverter
+
+    app.url_map.converters["int"] = PathIdConverter  # before any route: ids in ASCII digits, bounded
+    app.wsgi_app = BodyLimit(app.wsgi_app, app)  # a chunked body is held to MAX_CONTENT_LENGTH too
     app.json.ensure_ascii = False  # Chinese names travel as UTF-8, readable in any client
     _configure_value_dates(app)
 

@@ -11,7 +11,8 @@ import re
 #: Largest amount accepted at the edges: 10^12 yuan.
 MAX_AMOUNT_FEN = 10**12 * 100
 
-_AMOUNT_RE = re.compile(r"^(?P<int>\d{1,13})(?:\.(?P<frac>\d{1,2}))?$")
+#: ASCII digits only: `\d` alone would also read "١٠٠" or "１００" (digits of other scripts).
+_AMOUNT_RE = re.compile(r"^(?P<int>[0-9]{1,13})(?:\.(?P<frac>[0-9]{1,2}))?$", re.ASCII)
 
 
 class AmountError(ValueError):
@@ -22,7 +23,8 @@ def parse_amount(value, *, allow_zero: bool = False) -> int:
     """Parse a yuan decimal string such as "1234.56" into fen (123456).
 
     Refuses floats, ints given as JSON numbers, negatives, zero (unless allowed),
-    more than two decimals, thousands separators and amounts over 10^12 yuan.
+    more than two decimals, thousands separators, digits other than ASCII 0-9 and
+    amounts over 10^12 yuan.
     """
     if isinstance(value, bool) or not isinstance(value, str):
         raise AmountError('must be a decimal string such as "1234.56", not a number')
@@ -31,9 +33,9 @@ def parse_amount(value, *, allow_zero: bool = False) -> int:
         raise AmountError("must not be negative")
     match = _AMOUNT_RE.match(text)
     if not match:
-        if re.match(r"^\d+\.\d{3,}$", text):
+        if re.match(r"^[0-9]+\.[0-9]{3,}$", text, re.ASCII):
             raise AmountError("must have at most 2 decimal places (fen)")
-        raise AmountError('must be a decimal amount in yuan such as "1234.56"')
+        raise AmountError('must be a decimal amount in yuan such as "1234.56", in the digits 0-9')
     fen = int(match["int"]) * 100 + int((match["frac"] or "0").ljust(2, "0"))
     if fen == 0 and not allow_zero:
         raise AmountError("must be greater than zero")

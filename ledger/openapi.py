@@ -25,7 +25,7 @@ from http import HTTPStatus
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from .schemas import Amount
+from .schemas import PATH_ID_MAX, Amount
 
 #: Longest Idempotency-Key accepted (the column holds 200 characters; web keys carry a prefix).
 IDEMPOTENCY_KEY_MAX = 120
@@ -88,18 +88,20 @@ def operation_of(view) -> Operation | None:
 _ERROR = {"application/json": {"schema": "Error"}}
 
 _STANDARD_ERRORS = {
-    400: "The request cannot be read: malformed JSON, a bad query parameter, or a missing or invalid "
-         "Idempotency-Key (`idempotency_key_required`)",
+    400: "The request cannot be read: malformed JSON (or nested more than 32 levels deep), or a missing or "
+         "invalid Idempotency-Key (`idempotency_key_required`)",
     401: "Missing, unknown or revoked token, or a disabled user",
     404: "No such record, or one outside the caller's sight",
     409: "Refused by the record's state (e.g. `insufficient_funds`, `period_closed`, `hold_not_pending`) "
          "or `idempotency_conflict` (the key was used with another body)",
     413: "The body is larger than the server accepts",
     415: "The body is not sent as application/json",
-    422: "Unknown or invalid fields, each named in `fields` (amounts are decimal strings, not numbers)",
+    422: "Unknown or invalid fields, each named in `fields` (amounts are decimal strings in ASCII digits, not "
+         "numbers; dates are YYYY-MM-DD; texts hold no control characters other than tab and line feed)",
 }
 
-_CONVERTER_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}}
+_CONVERTER_TYPES = {"int": {"type": "integer", "format": "int64", "minimum": 0, "maximum": PATH_ID_MAX},
+                    "float": {"type": "number"}}
 _ARGUMENT = re.compile(r"<(?:(?P<converter>[a-z_]+)(?:\([^)]*\))?:)?(?P<name>[a-z_]+)>")
 
 
@@ -153,6 +155,9 @@ def operation_dict(record: Operation, rule, method: str, view) -> dict:
 
     if record.body is not None or record.query is not None or record.idempotency_key == "required":
         standard(400, _STANDARD_ERRORS[400])
+    if record.query is not None:
+        standard(422, "A query parameter is invalid or outside its documented minimum / maximum, "
+                      "each named in `fields`")
     standard(401, _STANDARD_ERRORS[401])
     allowed = getattr(view, "allowed_roles", None)
     if allowed is not None and set(allowed) != _ROLES_ALL:

@@ -13,6 +13,10 @@ the request handler commits once):
 * `form_write(form, work, done)` runs an HTML form: validate, run once per the form's
   one-time key, commit, then `done(body)` (a flash and a redirect); a refusal is rolled
   back and put next to the form field it concerns;
+* `load_json` refuses a body nested deeper than `JSON_DEPTH_MAX` (400) before any schema
+  reads it; `parse_query` refuses a bad query parameter with 422 naming it;
+* `BodyLimit` (WSGI middleware) holds a body sent without Content-Length (chunked) to the
+  same `MAX_CONTENT_LENGTH` as one with it: 413, never a body cut at the limit and parsed;
 * `commit_request` (after every request) is the boundary for handlers that write
   without moving money (login bookkeeping, a token issued, a report run queued): a
   request that answers is committed once; one that raised was already rolled back by the
@@ -23,7 +27,9 @@ Services never commit; they flush.
 """
 from __future__ import annotations
 
+import io
 import json
+import re
 from urllib.parse import urlencode
 
 from flask import current_app, g, jsonify, request
@@ -31,6 +37,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError as MarshmallowValidationError
+from werkzeug.routing import IntegerConverter
 
 from .auth.permissions import current_actor
 from .errors import BadRequest, IdempotencyKeyRequired, LedgerError, UnsupportedMediaType, ValidationError
@@ -38,12 +45,83 @@ from .extensions import db
 from .idempotency import request_fingerprint, run_idempotent
 from .money import format_cny
 from .openapi import IDEMPOTENCY_KEY_MAX, Operation, operation_of
+from .schemas import PAGE_MAX, PATH_ID_MAX
+from .text import text_problem
 
-__all__ = ["IDEMPOTENCY_KEY_MAX", "after_commit", "api_write", "commit_request", "current_operation",
-           "form_write", "has_body", "load_body", "load_json", "load_query", "parse_query"]
+__all__ = ["IDEMPOTENCY_KEY_MAX", "JSON_DEPTH_MAX", "BodyLimit", "PathIdConverter", "after_commit",
+           "api_write", "commit_request", "current_operation",
+           "form_write", "has_body", "load_body", "load_json", "load_query", "page_argument", "parse_query",
+           "query_text"]
+
+
+#: Deepest nesting of arrays and objects a JSON body may have. The deepest request schema
+#: nests two levels; the JSON parser and the schemas recurse, so a body of 100,000 brackets
+#: would otherwise end in RecursionError (a 500) instead of a refusal.
+JSON_DEPTH_MAX = 32
+_PAGE_NUMBER = re.compile(r"[0-9]{1,7}", re.ASCII)
 
 
 # --- reading the request ------------------------------------------------------------------------
+
+class BodyLimit:
+    """WSGI middleware: a request body without Content-Length (Transfer-Encoding: chunked, which a
+    server such as gunicorn decodes and marks `wsgi.input_terminated`) is read here up to one byte
+    past `MAX_CONTENT_LENGTH` and handed on with the length it turned out to have. Werkzeug then
+    refuses a body over the limit with 413, exactly as it refuses a declared Content-Length over
+    it; without this it would read the first MAX_CONTENT_LENGTH bytes and parse them as if they
+    were the whole body."""
+
+    def __init__(self, wsgi_app, app):
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        limit = self.app.config.get("MAX_CONTENT_LENGTH")
+        if (limit is not None and not environ.get("CONTENT_LENGTH")
+                and environ.get("wsgi.input_terminated")):
+            stream = environ["wsgi.input"]
+            chunks, size = [], 0
+            while size <= limit:
+                chunk = stream.read(min(64 * 1024, limit + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            body = b"".join(chunks)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.wsgi_app(environ, start_response)
+
+
+class PathIdConverter(IntegerConverter):
+    """`<int:...>` in every route: ASCII digits only (Werkzeug's reads `\\d`, digits of any
+    script) and at most `PATH_ID_MAX`, so a larger number is no such record (404), not a
+    database overflow."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", PATH_ID_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def json_depth(data) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar: 0), without recursion."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > JSON_DEPTH_MAX:
+            return depth
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
 
 def has_body() -> bool:
     """Whether the request carries a body at all (an empty body is not malformed JSON)."""
@@ -53,8 +131,9 @@ def has_body() -> bool:
 def load_json(schema, *, partial=False):
     """Parse the request body as a JSON object and load it through `schema`.
 
-    Wrong content type -> 415; malformed JSON or not an object -> 400; unknown or
-    invalid fields -> 422 naming each field. Nothing has been written yet when these fire.
+    Wrong content type -> 415; malformed JSON, nesting deeper than `JSON_DEPTH_MAX` or not an
+    object -> 400; unknown or invalid fields (a text with a control character, a date not
+    written YYYY-MM-DD, ...) -> 422 naming each field. Nothing has been written yet when these fire.
     """
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
@@ -65,6 +144,14 @@ def load_json(schema, *, partial=False):
         data = json.loads(raw or b"")
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest(f"The body is not valid JSON: {error}") from None
+    except RecursionError:
+        data = None
+        depth = JSON_DEPTH_MAX + 1
+    else:
+        depth = json_depth(data)
+    if depth > JSON_DEPTH_MAX:
+        raise BadRequest(f"The JSON body nests arrays and objects more than {JSON_DEPTH_MAX} levels deep; "
+                         "send a flat object of the documented fields.")
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     try:
@@ -81,11 +168,37 @@ def _flatten_messages(messages) -> dict:
 
 
 def parse_query(schema):
-    """Load query-string parameters through `schema`; bad values -> 400 naming the parameter."""
+    """Load query-string parameters through `schema`; a bad value (not readable, or outside its
+    documented bounds) -> 422 naming the parameter."""
     try:
         return schema.load(request.args.to_dict())
     except MarshmallowValidationError as error:
-        raise BadRequest("Some query parameters are invalid.", fields=_flatten_messages(error.messages)) from None
+        raise ValidationError("Some query parameters are invalid.",
+                              fields=_flatten_messages(error.messages)) from None
+
+
+def page_argument(name: str = "page") -> int:
+    """A web list's page number from the query string: 1 when absent; a whole number in ASCII
+    digits from 1 to `PAGE_MAX`, else 422 naming the parameter (a larger number would overflow
+    the database's OFFSET)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return 1
+    if not _PAGE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= PAGE_MAX:
+        message = _("The page number must be a whole number from 1 to %(max)s.", max=PAGE_MAX)
+        raise ValidationError(message, fields={name: [message]})
+    return int(raw)
+
+
+def query_text(name: str, max_length: int) -> str:
+    """A free-text query parameter of a web page (a search box), stripped and cut to
+    `max_length`; 422 naming it when it holds a character no text may hold (`ledger.text`)."""
+    value = request.args.get(name, "")
+    if text_problem(value) is not None:
+        message = _("This text contains a control character (an invisible character such as NUL); "
+                    "remove it and send the form again.")
+        raise ValidationError(message, fields={name: [message]})
+    return value.strip()[:max_length]
 
 
 def current_operation() -> Operation | None:

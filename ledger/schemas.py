@@ -1,9 +1,112 @@
-"""Marshmallow pieces shared by every API schema: amounts, dates, strict loading."""
+"""Marshmallow pieces shared by every API schema: amounts, dates, strict loading, and the one
+check of hostile input at the JSON and query-string edge (`EdgeSchema`).
+
+Every request schema (bodies: `StrictSchema`; query strings: `QuerySchema`) derives from
+`EdgeSchema`, whose pre-load hook refuses, before any field is read:
+
+* a text holding a character `ledger.text.text_problem` refuses (NUL, other control
+  characters, a lone surrogate), anywhere in a field's value, naming the field;
+* a date that is not ISO `YYYY-MM-DD` in ASCII digits, a timestamp that is not ISO
+  `YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|+HH:MM]` (Python alone would read "20261201",
+  "2026-W48-2" and digits of any script), and an integer in anything but ASCII digits.
+
+Numbers carry their bounds as `validate.Range` (documented in the OpenAPI schema as minimum /
+maximum); `PAGE_MAX` bounds every page number, so an offset never leaves BigInteger.
+"""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, RAISE
+import re
+from collections.abc import Mapping
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError as MarshmallowValidationError, fields, pre_load
 
 from .money import AmountError, fen_to_decimal_string, parse_amount
+from .text import normalised_text, safe_name, text_problem
+from .timeutil import parse_iso_date
+
+#: Highest page number any list accepts (API and web): far beyond any real list, and
+#: PAGE_MAX * the largest page size stays a small integer for the database's OFFSET.
+PAGE_MAX = 100_000
+#: Largest id a path may name (`<int:...>`, `ledger.requests.PathIdConverter`): ids are BigInteger.
+PATH_ID_MAX = 2**63 - 1
+
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                           r"(Z|[+-][0-9]{2}:[0-9]{2})?", re.ASCII)
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
+
+
+def _checked_value(value, path: str = ""):
+    """`value` with CR LF read as LF in every text in it; MarshmallowValidationError naming the
+    first text a field may not hold."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem is not None:
+            raise MarshmallowValidationError(path + problem)
+        return normalised_text(value)
+    if isinstance(value, Mapping):
+        checked = {}
+        for key, item in value.items():
+            if isinstance(key, str) and text_problem(key) is not None:
+                raise MarshmallowValidationError(f"the key {safe_name(key)!r} {text_problem(key)}")
+            checked[key] = _checked_value(item, path)
+        return checked
+    if isinstance(value, list):
+        return [_checked_value(item, path) for item in value]
+    return value
+
+
+def _format_problem(field, value) -> str | None:
+    """Why `value` (a text) is not in the one format `field` reads, or None."""
+    if isinstance(field, fields.Date):  # before DateTime: Date is one
+        try:
+            parse_iso_date(value)
+        except ValueError:
+            return "Not a valid date: write it as YYYY-MM-DD, e.g. 2026-12-01."
+    elif isinstance(field, fields.DateTime):
+        if not _ISO_DATETIME.fullmatch(value):
+            return "Not a valid timestamp: write it as YYYY-MM-DDTHH:MM:SS, e.g. 2026-12-01T09:30:00+08:00."
+    elif isinstance(field, fields.Integer):
+        if not _ASCII_INTEGER.fullmatch(value):
+            return "Not a whole number: write it in the digits 0-9."
+    return None
+
+
+class EdgeSchema(Schema):
+    """A request schema: hostile input is refused before any field reads it (see the module
+    docstring), each problem under the name of its field."""
+
+    @pre_load
+    def refuse_hostile_input(self, data, **kwargs):
+        if not isinstance(data, Mapping):
+            return data
+        by_key = {field.data_key or name: field for name, field in self.load_fields.items()}
+        keep_unknown = self.unknown != EXCLUDE
+        errors: dict[str, list[str]] = {}
+        checked = {}
+        for key, value in data.items():
+            field = by_key.get(key)
+            if isinstance(key, str) and text_problem(key) is not None:
+                if field is None and not keep_unknown:
+                    continue
+                errors[safe_name(key)] = [f"This field name {text_problem(key)}."]
+                continue
+            if field is None and not keep_unknown:
+                continue  # not ours (e.g. ?lang=): dropped by the schema, never read
+            try:
+                if not isinstance(field, fields.Nested):  # a nested schema checks its own fields, by name
+                    value = _checked_value(value)
+            except MarshmallowValidationError as error:
+                errors[key] = [f"This text {message}." for message in error.messages]
+                continue
+            if field is not None and isinstance(value, str):
+                problem = _format_problem(field, value)
+                if problem is not None:
+                    errors[key] = [problem]
+                    continue
+            checked[key] = value
+        if errors:
+            raise MarshmallowValidationError(errors)
+        return checked
 
 
 class Amount(fields.Field):
@@ -38,11 +141,18 @@ class Amount(fields.Field):
         return super().make_error(key, **kwargs)
 
 
-class StrictSchema(Schema):
-    """Unknown fields are refused, naming them."""
+class StrictSchema(EdgeSchema):
+    """A request body: unknown fields are refused, naming them."""
 
     class Meta:
         unknown = RAISE
+
+
+class QuerySchema(EdgeSchema):
+    """A query string: parameters of others (?lang=) are left alone."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 class ErrorDetail(Schema):

@@ -3,28 +3,28 @@
 (`ledger.auth.passwords`), so the page can say why in the interface language; the service checks
 again whatever its caller."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
+from ..forms import LedgerForm
 from .passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 
 
-class LoginForm(FlaskForm):
+class LoginForm(LedgerForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-class TokenCreateForm(FlaskForm):
+class TokenCreateForm(LedgerForm):
     label = StringField(_l("What the token is for"), validators=[Length(max=100)],
                         description=_l("For example: monthly export script"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(LedgerForm):
     """A button that changes something: only the CSRF token travels."""
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(LedgerForm):
     """Change one's own password; `username` is the user's, for the check against it."""
 
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
@@ -46,7 +46,7 @@ class PasswordChangeForm(FlaskForm):
             raise ValidationError(problem.translated())
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(LedgerForm):
     """A new user; the choices of role and organisation are filled in by the view."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=2, max=80)],
@@ -58,7 +58,7 @@ class UserCreateForm(FlaskForm):
     organisation = SelectField(_l("Organisation"), validators=[DataRequired()])
 
 
-class OrganisationCreateForm(FlaskForm):
+class OrganisationCreateForm(LedgerForm):
     """A new organisation; the region choices (the city and its counties) are filled in by the view."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])

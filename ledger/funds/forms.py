@@ -13,13 +13,14 @@ import uuid
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from ..forms import DateField, LedgerForm, WholeNumberField
 from ..identity import RESIDENT_ID_BORN_YEAR_MIN, IdentityNumberError, validate_credit_code, validate_resident_id
 from ..money import AmountError, parse_amount
+from ..text import ascii_digits_from_fullwidth
 from ..timeutil import local_today
 from .schemas import HOLD_MAX_HOURS, MONTH_PATTERN
 from .vocabulary import PayeeKind, Purpose, ReceiptSource
@@ -33,14 +34,16 @@ def choices(labels: dict) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in labels.items()]
 
 
-_GROUPED_AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
-_DECIMALS_TOO_MANY = re.compile(r"^\d+\.\d{3,}$")
+_GROUPED_AMOUNT = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$", re.ASCII)
+_DECIMALS_TOO_MANY = re.compile(r"^[0-9]+\.[0-9]{3,}$", re.ASCII)
 
 
 def amount_fen_from_text(text: str) -> int:
     """Parse what a person typed into an amount box; raise wtforms' ValidationError with a
     message that says what is wrong."""
-    text = (text or "").strip().replace("，", ",").replace("。", ".")
+    # A Chinese input method's fullwidth digits, comma and full stop are read as ASCII (only
+    # those: digits of other scripts are refused, as the API refuses them).
+    text = ascii_digits_from_fullwidth((text or "").strip()).replace("，", ",").replace("。", ".").replace("．", ".")
     if _GROUPED_AMOUNT.match(text):
         text = text.replace(",", "")
     try:
@@ -50,7 +53,7 @@ def amount_fen_from_text(text: str) -> int:
             raise ValidationError(_l("The amount must not be negative.")) from None
         if _DECIMALS_TOO_MANY.match(text):
             raise ValidationError(_l("At most two decimal places (fen).")) from None
-        if re.fullmatch(r"\d+(\.\d{1,2})?", text):  # well formed, so refused for its size
+        if re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", text, re.ASCII):  # well formed, so refused for its size
             whole, _, fraction = text.partition(".")
             if int(whole) == 0 and int(fraction or 0) == 0:
                 raise ValidationError(_l("The amount must be greater than zero.")) from None
@@ -74,7 +77,7 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-class OnceForm(FlaskForm):
+class OnceForm(LedgerForm):
     """A form whose submission counts once, however often it arrives."""
 
     idempotency_key = HiddenField(default=new_idempotency_key,
@@ -167,7 +170,7 @@ class DisbursementForm(PayeeFields, OnceForm):
 class HoldForm(PayeeFields, OnceForm):
     amount = AmountField(_l("Amount (yuan)"), validators=[DataRequired(_l("Enter an amount."))])
     purpose = SelectField(_l("Purpose"), choices=choices(PURPOSE_LABELS), validators=[InputRequired()])
-    expires_in_hours = IntegerField(_l("Expires in (hours)"), default=24,
+    expires_in_hours = WholeNumberField(_l("Expires in (hours)"), default=24,
                                     validators=[InputRequired(_l("Enter a number of hours.")),
                                                 NumberRange(min=1, max=HOLD_MAX_HOURS)])
     payee_kind = RadioField(_l("Payee"), choices=[SelectChoice("", _l("Not known yet")), *choices(PAYEE_KIND_LABELS)],
@@ -198,7 +201,7 @@ class ReversalForm(OnceForm):
                          validators=[DataRequired(_l("Enter a date."))])
 
 
-class PeriodCloseForm(FlaskForm):
+class PeriodCloseForm(LedgerForm):
     """Step one names the month; step two (the confirmation page, after its pending holds are
     listed) sends it again with `confirmed`."""
 
@@ -208,13 +211,13 @@ class PeriodCloseForm(FlaskForm):
     confirmed = HiddenField()
 
 
-class PeriodReopenForm(FlaskForm):
+class PeriodReopenForm(LedgerForm):
     reason = TextAreaField(_l("Reason for reopening"),
                            validators=[DataRequired(_l("Reopening a closed month needs a reason.")),
                                        Length(max=1000)])
 
 
-class AsOfForm(FlaskForm):
+class AsOfForm(LedgerForm):
     """The as-of date picker (GET, no CSRF)."""
 
     class Meta:
@@ -233,13 +236,13 @@ class FilterAmountField(StringField):
         text = (self.data or "").strip()
         if not text:
             return
-        if re.fullmatch(r"0+(\.0{0,2})?", text.replace("，", ",")):
+        if re.fullmatch(r"0+(\.0{0,2})?", ascii_digits_from_fullwidth(text).replace("，", ",")):
             self.fen = 0
             return
         self.fen = amount_fen_from_text(text)
 
 
-class EntryFilterForm(FlaskForm):
+class EntryFilterForm(LedgerForm):
     """The voucher list's filters (GET, no CSRF). Every field is optional; a value that cannot
     be read is refused with the field's name in the message."""
 
@@ -255,7 +258,7 @@ class EntryFilterForm(FlaskForm):
     fund = StringField(_l("Fund"), validators=[Optional(), Length(max=40)])
 
 
-class TrialBalanceForm(FlaskForm):
+class TrialBalanceForm(LedgerForm):
     """The trial balance's date and filters (GET, no CSRF). The county and level choices are
     checked by the service, which names the one it cannot use."""
 

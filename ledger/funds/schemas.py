@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..identity import IdentityNumberError, shown_counterparty_id, validate_credit_code, validate_resident_id
 from ..journal.dates import HOLD_MAX_DAYS
-from ..schemas import Amount, StrictSchema
+from ..schemas import PAGE_MAX, Amount, QuerySchema, StrictSchema
 from ..timeutil import LOCAL_TZ, as_utc, utcnow
 from .services import Payee
 from .vocabulary import Purpose, ReceiptSource
@@ -164,31 +164,23 @@ class PeriodReopenIn(StrictSchema):
             raise ValidationError("must not be blank", "reason")
 
 
-class AsOfQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE  # ?lang= and friends are not ours to refuse
-
+class AsOfQuery(QuerySchema):
     as_of = fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD, end of that day"})
 
 
 class TrialBalanceQuery(AsOfQuery):
-    county = fields.String(load_default=None, metadata={"description": "a county fund's code: it and its villages"})
+    county = fields.String(load_default=None, validate=validate.Length(max=20),
+                           metadata={"description": "a county fund's code: it and its villages"})
     level = fields.String(load_default=None, validate=validate.OneOf(["city", "county", "village"]),
                           metadata={"description": "only the funds of this level"})
 
 
-class PageQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+class PageQuery(QuerySchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class HoldsQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class HoldsQuery(QuerySchema):
     state = fields.String(load_default=None, validate=validate.OneOf(["pending", "posted", "voided", "expired"]))
 
 

@@ -23,7 +23,7 @@ from ..auth.permissions import require_roles
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..journal.models import EntryKind, Hold
-from ..requests import form_write
+from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today, to_local, utcnow
 from ..web import exports
 from ..web.navigation import add_section
@@ -99,7 +99,7 @@ def _flatten(nodes):
 def tree():
     form = AsOfForm(request.args)
     as_of = form.as_of.data if form.validate() else None
-    search = (request.args.get("q") or "").strip()[:100]
+    search = query_text("q", 100)
     everything = services.fund_tree(db.session, _user(), as_of=as_of)
     roots = services.fund_tree_matching(everything, search)
     export_format = exports.requested_format()
@@ -133,7 +133,7 @@ def fund(code):
     balance = next(node for node in _flatten(services.fund_tree(db.session, user, as_of=as_of))
                    if node.code == code)
     children = balance.children
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = page_argument()
     page = services.fund_entries(db.session, user, code, page=page_number, per_page=ENTRIES_PER_PAGE)
     holds = services.fund_holds(db.session, user, code)
     pages = max(1, math.ceil(page.total / ENTRIES_PER_PAGE))
@@ -209,7 +209,7 @@ def entries():
     form = EntryFilterForm(request.args)
     form.kind.choices = [SelectChoice("", _("All kinds"))] + [
         SelectChoice(kind.value, str(entry_kind_label(kind.value))) for kind in EntryKind]
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = page_argument()
     status, page, rows = 200, None, []
     if form.validate():
         wanted = _entry_filter(form)

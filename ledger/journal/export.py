@@ -11,7 +11,9 @@ ends with one `balance` assertion per account, dated the day after `until`
 balance as of `until` (from the maintained per-day totals), so `bean-check`
 proves that the app's balances equal the sums of the exported postings.
 
-Resident ID numbers and credit codes are masked in both formats.
+Resident ID numbers and credit codes are masked in both formats. The CSV's text cells go
+through `ledger.text.spreadsheet_text` like every CSV the product writes: an auditor opens it
+in a spreadsheet, where a memo such as "=HYPERLINK(...)" must stay text.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import sqlalchemy as sa
 
 from ..identity import shown_counterparty_id
 from ..money import fen_to_decimal_string
+from ..text import export_text, spreadsheet_text
 from .accounts import beancount_account_name
 from .balances import account_totals
 from .models import Account, Fund, JournalEntry, Posting
@@ -31,7 +34,7 @@ CURRENCY = "CNY"
 
 
 def _quote(text) -> str:
-    text = " ".join(str(text or "").split())
+    text = " ".join(export_text(text).split())
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -120,9 +123,11 @@ def export_csv(session, out, *, until: date | None = None) -> int:
                 count += 1
                 last_id = row.id
             account = accounts[row.account_id]
+            text = spreadsheet_text
             writer.writerow([row.voucher_no, row.value_on.isoformat(), _value(row.kind), row.chain_fund,
-                             account.code, account.name, _value(row.side), fen_to_decimal_string(row.amount_fen),
-                             row.memo, row.counterparty_name or "", shown_counterparty_id(row.counterparty_kind, row.counterparty_id_number), row.entry_hash])
+                             account.code, text(account.name), _value(row.side), fen_to_decimal_string(row.amount_fen),
+                             text(row.memo), text(row.counterparty_name or ""),
+                             shown_counterparty_id(row.counterparty_kind, row.counterparty_id_number), row.entry_hash])
     finally:
         rows.close()
     return count

@@ -14,10 +14,12 @@ from functools import partial
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from ..auth.permissions import current_actor, require_roles
-from ..errors import BadRequest
+from marshmallow import fields, validate
+
 from ..extensions import db
 from ..openapi import operation
-from ..requests import after_commit
+from ..requests import after_commit, load_query
+from ..schemas import QuerySchema
 from . import jobs, services
 from .models import RunStatus
 
@@ -127,19 +129,23 @@ def report_job_file(job_id: str):
     return file_response(data, services.request_from_run(run), run)
 
 
+#: The most runs one answer of the log lists.
+LOG_LIMIT_MAX = 1000
+
+
+class ReportLogQuery(QuerySchema):
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=LOG_LIMIT_MAX),
+                           metadata={"description": f"how many runs, newest first (1 to {LOG_LIMIT_MAX})"})
+
+
 @reports_api.get("/reports/log")
 @require_roles(*services.REPORT_ROLES)
 @operation("Report log", tags=["reports"],
            description="Who generated which report, when, with which parameters, and the SHA-256 of the file. "
                        "Auditors and admins see every run; others their own.",
-           parameters=({"name": "limit", "in": "query", "required": False,
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},),
-           responses={200: "The runs, newest first", 400: "`limit` is not a whole number"})
+           query=ReportLogQuery,
+           responses={200: "The runs, newest first", 422: "`limit` is not a whole number from 1 to 1000"})
 def report_log():
     """The log of generated reports."""
-    try:
-        limit = min(max(int(request.args.get("limit", 200)), 1), 1000)
-    except ValueError:
-        raise BadRequest("limit must be a whole number.", fields={"limit": ["Not a number."]}) from None
-    runs = services.list_runs(db.session, current_actor(), limit)
+    runs = services.list_runs(db.session, current_actor(), load_query()["limit"])
     return jsonify({"runs": [services.run_as_dict(run, _urls(run)) for run in runs]})

@@ -9,11 +9,12 @@ yyyy-mm-dd format, so they sort and filter as dates), the header row carries an
 autofilter and stays frozen with the title rows above it, and a totals row under
 the data gives the period's receipts, payments and closing balance.
 
-Formula injection: a memo or a payer's name is typed by someone else. Any text
-cell that a spreadsheet program would read as a formula (starting with =, +, -,
-@, tab or CR) is written with a leading apostrophe (`spreadsheet_text`), in CSV
-and XLSX alike; openpyxl would otherwise store a text starting with "=" as a
-formula.
+Formula injection: a memo or a payer's name is typed by someone else. Every text
+cell goes through `ledger.text.spreadsheet_text`, the one rule of every CSV / XLSX
+the product writes: a text a spreadsheet program would read as a formula gets a
+leading apostrophe, in CSV and XLSX alike (openpyxl would otherwise store a text
+starting with "=" as a formula), and characters XML cannot hold are replaced, so a
+control character stored long ago cannot break the file.
 """
 from __future__ import annotations
 
@@ -24,11 +25,10 @@ from decimal import Decimal
 from typing import Callable, Iterable
 
 from ..money import fen_to_decimal_string
+from ..text import spreadsheet_text
 from .document import ReportContext
 from .queries import RegisterRow
 
-#: What a spreadsheet program reads as the start of a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
 MONEY_FORMAT = '#,##0.00;[Red]-#,##0.00'
 #: The sheet's rows above the data: title, fund and period, digest, then the header row.
@@ -37,14 +37,6 @@ HEADER_ROW = 4
 HEADER = ["凭证号", "记账日期", "类型", "摘要", "会计科目", "对方单位/个人", "借方（收入）", "贷方（支出）", "余额",
           "冲销标记"]
 PROGRESS_EVERY = 2000
-
-
-def spreadsheet_text(value: str) -> str:
-    """`value` as a spreadsheet shows it and never runs it: a leading apostrophe before a
-    text that would start a formula ("=HYPERLINK(...)" -> "'=HYPERLINK(...)")."""
-    if value and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _cells(row: RegisterRow) -> list:

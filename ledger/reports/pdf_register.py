@@ -28,6 +28,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, 
 from xml.sax.saxutils import escape
 
 from ..money import format_cny
+from ..text import export_text
 from .document import ReportContext
 from .fonts import register_reportlab_font
 from .queries import RegisterRow
@@ -109,6 +110,7 @@ def _char_widths(font: str):
 
 def wrap(text: str, width_pt: float, font: str, size: float = FONT_SIZE, max_lines: int = 3) -> str:
     """Break `text` into lines that fit `width_pt`; past `max_lines` the rest is cut with an ellipsis."""
+    text = export_text(text)  # whatever is stored: characters a PDF cannot draw are replaced
     if not text:
         return ""
     measure = _char_widths(font)
@@ -261,7 +263,7 @@ def certificate_flowables(context: ReportContext, font: str, width: float | None
     width = width or PAGE[0] - 2 * MARGIN
     s = _styles(font)
     integrity = context.integrity
-    p = lambda text, style="body": Paragraph(escape(text), s[style])  # noqa: E731
+    p = lambda text, style="body": Paragraph(escape(export_text(text)), s[style])  # noqa: E731
     out = [p(f"{context.issuer}", "sub"), p("数据完整性证明", "title"),
            p(f"随附报告：{context.title}　报告编号：{context.identity.report_id}", "sub"), Spacer(1, 4 * mm)]
     facts = [

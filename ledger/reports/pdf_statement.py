@@ -22,7 +22,7 @@ a closed period renders the same bytes every time.
 from __future__ import annotations
 
 from typing import Callable, Iterator
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as escape_xml
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -33,6 +33,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from ..money import format_cny
+from ..text import export_text
 from .document import ReportContext
 from .fonts import register_reportlab_font
 from .pdf_register import BAND_BG, GRID, HEADER_BG, RED, PageLayout, build_pdf, certificate_flowables, wrap
@@ -49,6 +50,12 @@ FUND_LEADING = 8.2
 FUND_COLUMNS = ["基金", "期初余额", "本期收入", "划拨收入", "划拨支出", "救助支出", "期末余额", "未结预留"]
 FUND_WIDTHS = [56 * mm] + [18 * mm] * 7  # an amount up to ¥9,999,999.99 fits its column
 INDENT = 3 * mm  # per level below the root
+
+
+def escape(text) -> str:
+    """Text for a paragraph: characters a PDF cannot draw replaced (`ledger.text.export_text`),
+    then XML-escaped."""
+    return escape_xml(export_text(text))
 
 
 def _decorations(context: ReportContext, font: str):

@@ -46,7 +46,8 @@ from ..journal.models import (
     Posting,
     Side,
 )
-from ..timeutil import LOCAL_TZ, as_utc, utcnow
+from ..text import export_text, text_problem
+from ..timeutil import LOCAL_TZ, as_utc, parse_iso_date, utcnow
 
 #: Bumped whenever the layout or content of a report changes: it is part of the report id.
 REPORT_FORMAT_VERSION = 2
@@ -91,11 +92,9 @@ def _parse_date(value: str | None, name: str, errors: dict) -> date | None:
         errors[name] = ["Required: a date as YYYY-MM-DD."]
         return None
     try:
-        if len(value) != 10:
-            raise ValueError
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
-        errors[name] = [f"Not a date as YYYY-MM-DD: {value[:40]!r}."]
+        errors[name] = [f"Not a date as YYYY-MM-DD: {export_text(value[:40])!r}."]
         return None
 
 
@@ -105,7 +104,7 @@ def parse_params(args: Mapping[str, str]) -> ReportParams:
     fund_code = (args.get("fund") or "").strip()
     if not fund_code:
         errors["fund"] = ["Required: a fund code such as 370827."]
-    elif len(fund_code) > 20:
+    elif len(fund_code) > 20 or text_problem(fund_code) is not None:
         errors["fund"] = ["Not a fund code."]
     date_from = _parse_date((args.get("from") or "").strip(), "from", errors)
     date_to = _parse_date((args.get("to") or "").strip(), "to", errors)

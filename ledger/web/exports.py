@@ -6,8 +6,10 @@ dates as ISO dates, XLSX as real numbers and dates with a number format, never a
 floats computed from fen. CSV is UTF-8 with a BOM so that Excel reads the Chinese.
 
 Two rules hold for every export, whatever builds its rows:
-* a text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is
-  neutralised (`spreadsheet_text`): a spreadsheet would otherwise run it as a formula;
+* every text cell goes through `ledger.text.spreadsheet_text`, the one rule of every CSV /
+  XLSX the product writes: a text that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+  return (or a fullwidth ＝＋－＠) is neutralised, as a spreadsheet would otherwise run it as
+  a formula, and characters XML cannot hold are replaced;
 * identity numbers are masked by the caller with `ledger.identity` before they get here
   (`masked` below is the one helper the list views call).
 """
@@ -25,16 +27,10 @@ from flask import Response, request
 
 from ..identity import mask_id_number
 from ..money import fen_to_decimal_string
+from ..text import export_text, spreadsheet_text
 
 FORMATS = ("csv", "xlsx")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(value: str) -> str:
-    """Text as a spreadsheet must store it: one that would start a formula gets a leading
-    apostrophe, which Excel and LibreOffice read as "this is text" (OWASP's CSV injection rule)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def masked(id_number: str | None) -> str:
@@ -83,7 +79,7 @@ def list_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence]) -> by
 
     workbook = Workbook(write_only=True)
     # Sheet titles may not hold []:*?/\ and are at most 31 characters.
-    sheet = workbook.create_sheet("".join(c for c in str(title) if c not in "[]:*?/\\")[:31] or "Sheet")
+    sheet = workbook.create_sheet("".join(c for c in export_text(title) if c not in "[]:*?/\\")[:31] or "Sheet")
     sheet.freeze_panes = "A2"
     header = [str(item) for item in header]
     sheet.append([spreadsheet_text(item) for item in header])
