@@ -93,6 +93,21 @@ def init_rate_limits(app, api_blueprint) -> Limiter:
     return limiter
 
 
+def counter_storage():
+    """The store of the rate limits' counters (memory or Redis), also where failed sign-ins under
+    unknown usernames are counted (`ledger.auth.services.UnknownUsernameLockout`). With rate
+    limits switched off (`RATELIMIT_ENABLED = False`) a memory store of this app's own."""
+    extensions = current_app.extensions
+    limiter = extensions.get("ledger_limiter")
+    if limiter is not None and limiter.enabled:
+        return limiter.storage
+    if "ledger_counter_storage" not in extensions:
+        from limits.storage import MemoryStorage
+
+        extensions["ledger_counter_storage"] = MemoryStorage()
+    return extensions["ledger_counter_storage"]
+
+
 def retry_after_seconds() -> int:
     """Seconds until the breached limit of this request lets requests through again (at least 1)."""
     limiter = current_app.extensions.get("ledger_limiter")
