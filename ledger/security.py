@@ -81,10 +81,12 @@ def init_rate_limits(app, api_blueprint) -> Limiter:
                       strategy=config.get("RATELIMIT_STRATEGY", "fixed-window"), headers_enabled=False,
                       key_prefix="ledger")
     login_view = app.view_functions["auth.login"]
-    limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_ADDRESS"], key_func=client_address,
-                  exempt_when=_not_a_sign_in, scope="login-address")(login_view)
-    limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_USERNAME"], key_func=login_username_key,
-                  exempt_when=_not_a_sign_in, scope="login-username")(login_view)
+    login_view = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_ADDRESS"], key_func=client_address,
+                               exempt_when=_not_a_sign_in, scope="login-address")(login_view)
+    login_view = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_PER_USERNAME"],
+                               key_func=login_username_key, exempt_when=_not_a_sign_in,
+                               scope="login-username")(login_view)
+    app.view_functions["auth.login"] = login_view  # this app's view, limited (the blueprint's stays as it is)
     limiter.shared_limit(lambda: current_app.config["RATELIMIT_API_PER_ADDRESS"], scope="api-address",
                          key_func=client_address)(api_blueprint)
     limiter.shared_limit(lambda: current_app.config["RATELIMIT_API_PER_USER"], scope="api-user",
