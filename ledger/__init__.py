@@ -62,6 +62,9 @@ def create_app(config=None) -> Flask:
     for blueprint in (api, *api_blueprints):
         csrf.exempt(blueprint)  # the API authenticates with bearer tokens, never cookies
     app.after_request(commit_request)  # the request boundary: one commit (see ledger.requests)
+    from .security import init_rate_limits, security_headers
+
+    init_rate_limits(app, api)
 
     from .cli import register_cli
 
@@ -71,7 +74,7 @@ def create_app(config=None) -> Flask:
 
     register_filters(app)
     register_template_helpers(app)
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
     return app
 
 
@@ -106,9 +109,3 @@ def select_locale():
         return user.locale
     return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0])
 
-
-def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response

@@ -28,6 +28,20 @@ API_PREFIX = "/api/v1"
 PUBLIC_ENDPOINTS = {"api.openapi_json", "api.docs"}
 
 
+_NO_TOKEN = object()
+
+
+def bearer_token_row():
+    """The live token row of this request's `Authorization: Bearer` header, or None; looked up once
+    per request (the per-user rate limit reads it before the authentication below)."""
+    row = getattr(request, "_ledger_bearer_token_row", _NO_TOKEN)  # on the request: g may outlive it
+    if row is _NO_TOKEN:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        row = token_for_secret(db.session, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        request._ledger_bearer_token_row = row
+    return row
+
+
 def authenticate_bearer_token():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
@@ -36,7 +50,7 @@ def authenticate_bearer_token():
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send `Authorization: Bearer <token>`; tokens come from `flask users token` "
                            "or the API tokens page.")
-    row = token_for_secret(db.session, token.strip())
+    row = bearer_token_row()
     if row is None:
         raise Unauthorized("The token is not valid: unknown, revoked, or its user is disabled.")
     if touch_token(row):

@@ -46,6 +46,17 @@ class BaseConfig:
             "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
             "REPORTS_DIR": os.path.join(instance_path, "reports"),
             "REDIS_URL": os.environ.get("REDIS_URL", ""),
+            # While the database cannot be reached, requests answer 503 with this Retry-After.
+            "DATABASE_RETRY_AFTER_SECONDS": 5,
+            # Rate limits (`ledger.security`), in the `limits` notation ("10 per minute").
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": os.environ.get("LEDGER_RATELIMIT_STORAGE_URI") or "memory://",
+            "RATELIMIT_LOGIN_PER_ADDRESS": "30 per minute",
+            "RATELIMIT_LOGIN_PER_USERNAME": "10 per minute",
+            "RATELIMIT_API_PER_ADDRESS": "1200 per minute",
+            "RATELIMIT_API_PER_USER": "600 per minute",
+            # Strict-Transport-Security max-age; 0 sends none (development serves plain HTTP).
+            "HSTS_SECONDS": 0,
             "REPORT_QUEUE": os.environ.get("LEDGER_REPORT_QUEUE", "thread"),
             # Business dates: an entry is dated from the books' opening date (YYYY-MM-DD) to today
             # (Asia/Shanghai) plus this many days (`ledger.journal.dates`). 0: an entry records
@@ -101,6 +112,7 @@ class ProductionConfig(BaseConfig):
             SQLALCHEMY_DATABASE_URI=normalise_database_url(url),
             SESSION_COOKIE_SECURE=True,
             REMEMBER_COOKIE_SECURE=True,
+            HSTS_SECONDS=365 * 24 * 3600,
         )
         return values
 
@@ -117,6 +129,11 @@ class TestingConfig(BaseConfig):
             SQLALCHEMY_DATABASE_URI=normalise_database_url(os.environ.get("LEDGER_TEST_DATABASE_URL", "sqlite://")),
             LOGIN_LOCKOUT_BASE_SECONDS=60,
             REPORT_QUEUE="thread",
+            # High enough for any test's own requests; the rate-limit tests set their own.
+            RATELIMIT_LOGIN_PER_ADDRESS="10000 per minute",
+            RATELIMIT_LOGIN_PER_USERNAME="10000 per minute",
+            RATELIMIT_API_PER_ADDRESS="100000 per minute",
+            RATELIMIT_API_PER_USER="100000 per minute",
         )
         return values
 

@@ -2,17 +2,22 @@
 
 `register_error_handlers(app)` maps every `LedgerError` (`ledger.errors`, with its
 status, code and message), CSRF failures, HTTP errors and anything unexpected
-(500, logged, nothing saved: the session is rolled back) to `render_error`.
+(500, logged, nothing saved: the session is rolled back) to `render_error`. A database that
+cannot be reached answers 503 `database_unavailable` (`ledger.db_errors`), a rate limit 429
+`rate_limited` (`ledger.security`), both with `Retry-After`.
 """
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from .errors import LedgerError
-from .extensions import db
+from .db_errors import is_database_unavailable
+from .errors import DatabaseUnavailable, LedgerError, RateLimited
+from .extensions import db, login_manager
 
 
 def _wants_json() -> bool:
@@ -94,7 +99,7 @@ def _status_title(status: int) -> str:
 
 
 def render_error(status: int, code: str, message: str, fields: dict | None = None, extra: dict | None = None,
-                 detail: str | None = None):
+                 detail: str | None = None, headers: dict | None = None):
     """The one rendering of a refusal: JSON `{"error": {...}}` for the API, a page for people."""
     if _wants_json():
         body = {"code": code, "message": message}
@@ -102,14 +107,54 @@ def render_error(status: int, code: str, message: str, fields: dict | None = Non
             body["fields"] = fields
         if extra:
             body.update(extra)
-        return jsonify({"error": body}), status
+        return jsonify({"error": body}), status, headers or {}
     return render_template("errors/error.html", status=status, title=_status_title(status), message=message,
-                           detail=detail, fields=fields or {}), status
+                           detail=detail, fields=fields or {}), status, headers or {}
+
+
+def _rollback_quietly() -> None:
+    """Roll the session back; on a dead connection the rollback itself may fail, which is no news."""
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        db.session.close()
+
+
+def render_database_unavailable():
+    """503 `database_unavailable` with `Retry-After`: JSON for the API, a page for people.
+
+    The page is shown as to a visitor who is not signed in: the signed-in user's row cannot be
+    read while the database is away (and the base template would try)."""
+    _rollback_quietly()
+    seconds = int(current_app.config.get("DATABASE_RETRY_AFTER_SECONDS", 5))
+    headers = {"Retry-After": str(seconds)}
+    if not _wants_json():
+        g._login_user = login_manager.anonymous_user()
+        return render_error(503, DatabaseUnavailable.code,
+                            _("The books cannot be reached right now. Nothing is lost: wait a few seconds and "
+                              "try again (a form sent again is saved at most once)."),
+                            headers=headers)
+    return render_error(503, DatabaseUnavailable.code, DatabaseUnavailable().message,
+                        extra={"retry_after_seconds": seconds}, headers=headers)
 
 
 #: On HTML pages, the specific message of these refusals is worth showing (it says what to
 #: change); for 401/403/404 the generic text is shown, which also reveals nothing.
 _HTML_DETAIL_STATUSES = {400, 409, 422}
+
+
+def render_rate_limited():
+    """429 `rate_limited` with `Retry-After` (`ledger.security`): JSON for the API, a page for people."""
+    from .security import retry_after_seconds
+
+    seconds = retry_after_seconds()
+    headers = {"Retry-After": str(seconds)}
+    if _wants_json():
+        return render_error(429, RateLimited.code, f"Too many requests; try again in {seconds} seconds.",
+                            extra={"retry_after_seconds": seconds}, headers=headers)
+    return render_error(429, RateLimited.code,
+                        _("Too many attempts from here; wait %(seconds)s seconds and try again.", seconds=seconds),
+                        headers=headers)
 
 
 def register_error_handlers(app):
@@ -132,8 +177,13 @@ def register_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
+        if is_database_unavailable(getattr(error, "original_exception", None)):
+            # a database failure after the view (the request's commit) reaches Flask as a 500
+            return render_database_unavailable()
         db.session.rollback()
         status = error.code or 500
+        if isinstance(error, RateLimitExceeded):
+            return render_rate_limited()
         message = _http_message(status, error.description or error.name)
         if status == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
@@ -143,8 +193,15 @@ def register_error_handlers(app):
                 message = _("The request body is larger than %(limit)s bytes.", limit=limit)
         return render_error(status, _HTTP_CODES.get(status, "http_error"), message)
 
+    @app.errorhandler(sa_exc.SQLAlchemyError)
+    def handle_database_error(error: sa_exc.SQLAlchemyError):
+        if is_database_unavailable(error):
+            app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+            return render_database_unavailable()
+        return handle_unexpected(error)
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        db.session.rollback()
+        _rollback_quietly()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500, "internal_error", _http_message(500, "internal error"))

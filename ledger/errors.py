@@ -124,3 +124,28 @@ class AccountLocked(LedgerError):
 
     status = 429
     code = "account_locked"
+
+
+class DatabaseUnavailable(LedgerError):
+    """The books cannot be reached right now; retry in a few seconds with the same Idempotency-Key (a write runs at most once).
+
+    Rule: while the database is unreachable (refused or dropped connections, the server shutting
+    down), every request, read or write, answers 503 with `Retry-After`; the request may or may not
+    have been committed when its connection dropped, so a client retries with the same
+    `Idempotency-Key` and gets the first result or a fresh run, never two. The app reconnects by
+    itself (`pool_pre_ping` and SQLAlchemy's invalidation of the pool on a disconnect).
+    """
+
+    status = 503
+    code = "database_unavailable"
+
+
+class RateLimited(LedgerError):
+    """Too many requests; wait as long as `Retry-After` says and try again.
+
+    Rule: sign-in and the API are limited per user and per address (`RATELIMIT_*` settings,
+    `ledger.ratelimit`); a refused request did nothing.
+    """
+
+    status = 429
+    code = "rate_limited"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -152,23 +153,74 @@ class LoginSettings:
     max_seconds: int = 3600
 
 
-def authenticate(session: Session, username: str, password: str, settings: LoginSettings) -> User | None:
+class UnknownUsernameLockout:
+    """The failed sign-ins under usernames that do not exist, locked exactly as an account would be.
+
+    Rule: a sign-in never reveals whether a username exists. An unknown name answers "wrong
+    username or password" after the same password check (same time), and after `threshold`
+    failures it is "locked" for the same growing time with the same message, as a real account.
+    The counts live in the rate limiter's store (`ledger.security`; memory, or Redis shared by
+    every worker), keyed by a digest of the name, and are forgotten after `memory_seconds`
+    without a failure (a real account keeps its count until a successful sign-in).
+    """
+
+    def __init__(self, storage, settings: LoginSettings, memory_seconds: int = 30 * 24 * 3600):
+        self.storage = storage
+        self.settings = settings
+        self.memory_seconds = memory_seconds
+
+    @staticmethod
+    def _key(kind: str, username: str) -> str:
+        return f"ledger-login-unknown-{kind}:" + hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def seconds_locked(self, username: str) -> int:
+        """Seconds the name is still "locked", 0 when it is not."""
+        key = self._key("lock", username)
+        if not self.storage.get(key):
+            return 0
+        return max(1, int(self.storage.get_expiry(key) - time.time()) + 1)
+
+    def failed(self, username: str) -> None:
+        failures = self.storage.incr(self._key("failures", username), self.memory_seconds)
+        over = failures - self.settings.threshold
+        if over >= 0:
+            delay = min(self.settings.base_seconds * (2 ** over), self.settings.max_seconds)
+            lock = self._key("lock", username)
+            self.storage.clear(lock)
+            self.storage.incr(lock, delay)
+
+
+def _locked(seconds: int) -> AccountLocked:
+    return AccountLocked(f"Too many failed logins; try again in {seconds} seconds.", retry_after=seconds)
+
+
+def authenticate(session: Session, username: str, password: str, settings: LoginSettings,
+                 unknown_usernames: UnknownUsernameLockout | None = None) -> User | None:
     """Check a username and password. Returns the user, or None for a wrong pair.
 
     Raises AccountLocked while the account is locked (without checking the
     password, so guessing during a lock gains nothing). The caller commits: the
-    failure counter must be saved even though the login failed.
+    failure counter must be saved even though the login failed. With `unknown_usernames`,
+    a name that does not exist is counted and locked the same way, so that neither the
+    answers nor their timing tell which names exist; a disabled account's password is
+    checked too, for the same reason.
     """
     user = session.scalar(sa.select(User).where(User.username == username).with_for_update(of=User))
     now = utcnow()
     if user is None:
+        if unknown_usernames is not None:
+            seconds = unknown_usernames.seconds_locked(username)
+            if seconds:
+                raise _locked(seconds)
         check_password_hash(_DUMMY_HASH, password)
+        if unknown_usernames is not None:
+            unknown_usernames.failed(username)
         return None
     locked_until = as_utc(user.locked_until_at)
     if locked_until and locked_until > now:
-        seconds = int((locked_until - now).total_seconds()) + 1
-        raise AccountLocked(f"Too many failed logins; try again in {seconds} seconds.", retry_after=seconds)
-    if not user.active or not check_password_hash(user.password_hash, password):
+        raise _locked(int((locked_until - now).total_seconds()) + 1)
+    password_matches = check_password_hash(user.password_hash, password)
+    if not user.active or not password_matches:
         if user.active:
             user.failed_login_count = (user.failed_login_count or 0) + 1
             over = user.failed_login_count - settings.threshold

@@ -22,10 +22,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..errors import AccountLocked
 from ..extensions import db, login_manager
 from ..requests import form_write
+from ..security import counter_storage
 from .forms import ConfirmForm, LoginForm, PasswordChangeForm, TokenCreateForm, in_interface_language
 from .models import User
 from .services import (
     LoginSettings,
+    UnknownUsernameLockout,
     authenticate,
     change_password,
     issue_token,
@@ -64,7 +66,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(db.session, form.username.data.strip(), form.password.data, _login_settings())
+            settings = _login_settings()
+            unknown = UnknownUsernameLockout(counter_storage(), settings)
+            user = authenticate(db.session, form.username.data.strip(), form.password.data, settings, unknown)
         except AccountLocked as locked:  # the lock is kept: the request commits at its boundary
             form.password.errors.append(
                 _("Too many failed logins. Try again in %(seconds)s seconds.", seconds=locked.details["retry_after"])

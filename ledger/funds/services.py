@@ -557,9 +557,10 @@ def trial_balance(session, user=None, as_of: date | None = None) -> list[TrialBa
 
 
 def verify_journal(session, user=None) -> VerifyResult:
-    """Walk every fund's hash chain; see `ledger.journal.chain`."""
+    """Walk the hash chains of the funds the reader may see (the whole city for city roles and
+    auditors, a county's funds for its people); see `ledger.journal.chain`."""
     require(user, "funds.read")
-    return verify_chains(session)
+    return verify_chains(session, funds_where=fund_scope(user))
 
 
 # --- lists: vouchers searched and filtered -------------------------------------------------------------

@@ -134,3 +134,38 @@ def test_forms_without_the_csrf_token_are_refused(app, client, make_user):
     token = re.search(r'name="csrf_token" value="([^"]+)"', start).group(1)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_the_lockout_does_not_tell_whether_a_username_exists(app, client, make_user, login, monkeypatch):
+    """An unknown name is answered, counted and locked as a real account is, and the password is
+    hashed the same number of times either way (the timing class), locked or not."""
+    import ledger.auth.services as auth_services
+
+    hashed = []
+    real_check = auth_services.check_password_hash
+    monkeypatch.setattr(auth_services, "check_password_hash", lambda *a: hashed.append(1) or real_check(*a))
+    threshold = app.config["LOGIN_LOCKOUT_THRESHOLD"]
+    disabled = make_user("finance")
+    with app.app_context():
+        from ledger.auth.services import disable_user
+
+        disable_user(db.session, disabled)
+        db.session.commit()
+
+    def story(username):
+        hashed.clear()
+        answers = []
+        for _ in range(threshold + 2):
+            response = login(username, "wrong password!")
+            text = response.get_data(as_text=True)
+            message = re.search(r"请 \d+ 秒后再试|用户名或密码错误", text).group(0)
+            answers.append((response.status_code, re.sub(r"\d+", "N", message)))
+        return answers, len(hashed)
+
+    known = story(make_user("finance"))
+    assert known[0][threshold - 1] == (401, "用户名或密码错误")
+    assert known[0][threshold:] == [(429, "请 N 秒后再试")] * 2
+    assert story("nobody-by-this-name") == known
+    # a disabled account's password is checked too (it is never locked, as before)
+    disabled_answers, disabled_hashes = story(disabled)
+    assert disabled_hashes == threshold + 2 and {status for status, _ in disabled_answers} == {401}

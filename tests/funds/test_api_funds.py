@@ -464,6 +464,24 @@ def test_the_journal_verifies(finance):
     assert result["heads"][YUTAI]
 
 
+def test_a_county_reviewer_verifies_only_the_chains_of_the_county(as_user, finance):
+    """The verify answer names chain heads and counts: a county's reviewer sees those of the county's
+    own funds only, as every other read; the city's roles and the auditor see every chain."""
+    finance.post(f"/funds/{CITY}/receipts", receipt("5.00"))
+    finance.post(f"/funds/{RENCHENG}/receipts", receipt("3.00"))
+    finance.post(f"/funds/{YUTAI}/receipts", receipt("2.00"))
+    finance.post("/allocations", {"from_fund": YUTAI, "to_fund": CHENGXI, "amount": "1.00"})
+    county = as_user("reviewer_yutai").get("/journal/verify").get_json()
+    assert county["ok"] is True
+    assert {YUTAI, CHENGXI} <= set(county["heads"])
+    assert all(code == YUTAI or code.startswith(YUTAI + "-") for code in county["heads"]), county["heads"]
+    city = {username: as_user(username).get("/journal/verify").get_json() for username in ("reviewer", "auditor")}
+    for result in city.values():
+        assert result["ok"] is True and {CITY, RENCHENG, YUTAI, CHENGXI} <= set(result["heads"])
+        assert result["entry_count"] > county["entry_count"]
+    assert city["reviewer"] == city["auditor"]
+
+
 # --- who may do what --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("username", ["charity_yutai", "vendor"])
