@@ -65,6 +65,7 @@ BACKGROUND = {"name": "background", "in": "query", "required": False, "schema": 
               "description": "generate in the background even when the report is small"}
 BAD_PARAMETERS = "Bad or missing parameters, each named in `fields`"
 QUEUED = "Generating in the background; poll the job (`Location`, `status_url`)"
+LOG_LIMIT_MAX = 1000
 JOB_ID = {"job_id": {"description": "the job's id, as the 202 answer gives it"}}
 
 
@@ -133,13 +134,14 @@ def report_job_file(job_id: str):
            description="Who generated which report, when, with which parameters, and the SHA-256 of the file. "
                        "Auditors and admins see every run; others their own.",
            parameters=({"name": "limit", "in": "query", "required": False,
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},),
-           responses={200: "The runs, newest first", 400: "`limit` is not a whole number"})
+                        "schema": {"type": "integer", "minimum": 1, "maximum": LOG_LIMIT_MAX}},),
+           responses={200: "The runs, newest first", 400: "`limit` is not a whole number from 1 to 1000"})
 def report_log():
     """The log of generated reports."""
-    try:
-        limit = min(max(int(request.args.get("limit", 200)), 1), 1000)
-    except ValueError:
-        raise BadRequest("limit must be a whole number.", fields={"limit": ["Not a number."]}) from None
+    text = request.args.get("limit", "200")
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= LOG_LIMIT_MAX):
+        raise BadRequest(f"limit must be a whole number from 1 to {LOG_LIMIT_MAX}.",
+                         fields={"limit": [f"Write a whole number from 1 to {LOG_LIMIT_MAX}."]})
+    limit = int(text)
     runs = services.list_runs(db.session, current_actor(), limit)
     return jsonify({"runs": [services.run_as_dict(run, _urls(run)) for run in runs]})
