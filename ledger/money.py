@@ -11,8 +11,16 @@ import re
 #: Largest amount accepted at the edges: 10^12 yuan.
 MAX_AMOUNT_FEN = 10**12 * 100
 
-#: ASCII digits only: `\d` alone would also read "١٠٠" or "１００" (digits of other scripts).
-_AMOUNT_RE = re.compile(r"^(?P<int>[0-9]{1,13})(?:\.(?P<frac>[0-9]{1,2}))?$", re.ASCII)
+#: The text of an amount, exactly as the edges accept it and as the OpenAPI document states it (so that
+#: generated clients and fuzzers make valid amounts): ASCII digits, at most two decimals, at most twelve
+#: digits before the point, or the largest amount itself. Zero is refused on top (`ZERO_AMOUNT_PATTERN`).
+#: `[0-9]`, never `\d`, which would also read "١٠٠" or "１００" (digits of other scripts).
+AMOUNT_PATTERN = r"^(?:[0-9]{1,12}(?:\.[0-9]{1,2})?|1000000000000(?:\.0{1,2})?)$"
+#: The texts of zero, which match AMOUNT_PATTERN and are refused where an amount must be positive.
+ZERO_AMOUNT_PATTERN = r"^0+(?:\.0{1,2})?$"
+
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN, re.ASCII)
+_LOOKS_LIKE_AMOUNT_RE = re.compile(r"^[0-9]+(?:\.[0-9]*)?$", re.ASCII)
 
 
 class AmountError(ValueError):
@@ -31,16 +39,19 @@ def parse_amount(value, *, allow_zero: bool = False) -> int:
     text = value.strip()
     if text.startswith("-"):
         raise AmountError("must not be negative")
-    match = _AMOUNT_RE.match(text)
-    if not match:
-        if re.match(r"^[0-9]+\.[0-9]{3,}$", text, re.ASCII):
-            raise AmountError("must have at most 2 decimal places (fen)")
+    if not _AMOUNT_RE.match(text):
+        if _LOOKS_LIKE_AMOUNT_RE.match(text):
+            whole, _, part = text.partition(".")
+            if len(part) > 2:
+                raise AmountError("must have at most 2 decimal places (fen)")
+            if len(whole) > 12:
+                raise AmountError("must not exceed 1,000,000,000,000.00 yuan")
         raise AmountError('must be a decimal amount in yuan such as "1234.56", in the digits 0-9')
-    fen = int(match["int"]) * 100 + int((match["frac"] or "0").ljust(2, "0"))
+    whole, _, part = text.partition(".")
+    fen = int(whole) * 100 + int(part.ljust(2, "0"))
     if fen == 0 and not allow_zero:
         raise AmountError("must be greater than zero")
-    if fen > MAX_AMOUNT_FEN:
-        raise AmountError("must not exceed 1,000,000,000,000.00 yuan")
+    assert 0 <= fen <= MAX_AMOUNT_FEN, "AMOUNT_PATTERN bounds the amount"
     return fen
 
 

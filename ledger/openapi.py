@@ -25,10 +25,14 @@ from http import HTTPStatus
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from .schemas import PATH_ID_MAX, Amount
+from .money import AMOUNT_PATTERN, ZERO_AMOUNT_PATTERN
+from .schemas import FIELD_ERRORS_SCHEMA, PATH_ID_MAX, Amount, AmountOut
 
 #: Longest Idempotency-Key accepted (the column holds 200 characters; web keys carry a prefix).
 IDEMPOTENCY_KEY_MAX = 120
+#: What an Idempotency-Key is: printable ASCII (what an HTTP header carries), no space at either end
+#: (HTTP drops it), 1 to IDEMPOTENCY_KEY_MAX characters. `ledger.requests` refuses any other key.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]*[!-~])?$"
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ROLES_ALL = frozenset({"admin", "finance", "reviewer", "charity", "vendor", "auditor"})
@@ -129,7 +133,7 @@ def operation_dict(record: Operation, rule, method: str, view) -> dict:
         name = match.group("name")
         schema = dict(_CONVERTER_TYPES.get(match.group("converter") or "", {"type": "string"}))
         extra = dict(record.path.get(name, {}))
-        for key in ("enum", "pattern"):
+        for key in ("enum", "pattern", "minimum", "maximum"):
             if key in extra:
                 schema[key] = extra.pop(key)
         parameters.append({"in": "path", "name": name, "required": True, "schema": schema, **extra})
@@ -140,9 +144,10 @@ def operation_dict(record: Operation, rule, method: str, view) -> dict:
         required = record.idempotency_key == "required"
         parameters.append({
             "in": "header", "name": "Idempotency-Key", "required": required,
-            "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
+            "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
+                       "pattern": IDEMPOTENCY_KEY_PATTERN},
             "description": ("A unique key per operation (e.g. a UUID), at most "
-                            f"{IDEMPOTENCY_KEY_MAX} printable characters; a retry with the same key and body "
+                            f"{IDEMPOTENCY_KEY_MAX} printable ASCII characters; a retry with the same key and body "
                             "returns the first result" + ("" if required else ". Optional here")),
         })
 
@@ -181,6 +186,20 @@ def operation_dict(record: Operation, rule, method: str, view) -> dict:
     return operation_object
 
 
+def amount_properties(self, field, **kwargs) -> dict:
+    """apispec attribute function: an amount's pattern, so generated clients and fuzzers make valid ones.
+    An amount read (`Amount`) is `money.AMOUNT_PATTERN`, and not zero unless the field allows it; one
+    answered (`AmountOut`) has two decimals and may be negative."""
+    if isinstance(field, AmountOut):
+        return {"pattern": AmountOut.PATTERN, "example": "1234.56"}
+    if isinstance(field, Amount):
+        properties = {"pattern": AMOUNT_PATTERN, "example": "1234.56"}
+        if not field.allow_zero:
+            properties["not"] = {"pattern": ZERO_AMOUNT_PATTERN}
+        return properties
+    return {}
+
+
 def build_spec(app, *, prefix: str = "api.", public_endpoints=frozenset(), title: str, version: str,
                description: str, error_schema) -> APISpec:
     """The OpenAPI 3 document of every documented endpoint whose name starts with `prefix`."""
@@ -188,7 +207,9 @@ def build_spec(app, *, prefix: str = "api.", public_endpoints=frozenset(), title
     spec = APISpec(title=title, version=version, openapi_version="3.0.3", plugins=[marshmallow_plugin],
                    info={"description": description}, servers=[{"url": "/"}])
     marshmallow_plugin.map_to_openapi_type(Amount, "string", None)
+    marshmallow_plugin.converter.add_attribute_function(amount_properties)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("FieldErrors", FIELD_ERRORS_SCHEMA)
     spec.components.schema("Error", schema=error_schema)
     paths: dict[str, dict] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

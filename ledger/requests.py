@@ -44,7 +44,7 @@ from .errors import BadRequest, IdempotencyKeyRequired, LedgerError, Unsupported
 from .extensions import db
 from .idempotency import request_fingerprint, run_idempotent
 from .money import format_cny
-from .openapi import IDEMPOTENCY_KEY_MAX, Operation, operation_of
+from .openapi import IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN, Operation, operation_of
 from .schemas import PAGE_MAX, PATH_ID_MAX
 from .text import text_problem
 
@@ -233,15 +233,21 @@ def load_query():
 
 def idempotency_key_from_header(required: bool) -> str | None:
     """The request's `Idempotency-Key`: None when absent and optional; refused when absent and
-    required (`IdempotencyKeyRequired`) or longer than `IDEMPOTENCY_KEY_MAX` printable characters."""
+    required (`IdempotencyKeyRequired`), or when it is not what the document says a key is: 1 to
+    `IDEMPOTENCY_KEY_MAX` printable ASCII characters (`IDEMPOTENCY_KEY_PATTERN`)."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         if required:
             raise IdempotencyKeyRequired()
         return None
-    if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
-        raise BadRequest(f"The Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} printable characters.")
+    if len(key) > IDEMPOTENCY_KEY_MAX or not _IDEMPOTENCY_KEY_RE.match(key):
+        raise BadRequest(f"The Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters, "
+                         "such as a UUID; send a new one.", fields={"Idempotency-Key": [
+                             f"must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters"]})
     return key
+
+
+_IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def api_write(work, *, status: int | None = None):

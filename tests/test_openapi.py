@@ -5,7 +5,7 @@ from ledger.api import PUBLIC_ENDPOINTS
 
 
 def _openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+    return re.sub(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule)
 
 
 def test_every_api_endpoint_and_method_is_documented(app, client):

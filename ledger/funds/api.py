@@ -117,7 +117,9 @@ def _check_month(month: str) -> str:
 
 
 FUND_CODE = {"code": {"description": "a fund's code", "example": "370827"}}
-HOLD_ID = {"hold_id": {"description": "the hold's number"}}
+#: Hold numbers are INTEGER in the database; a larger number in a path is no hold (404), never a query.
+HOLD_ID_MAX = 2**31 - 1
+HOLD_ID = {"hold_id": {"description": "the hold's number", "minimum": 1, "maximum": HOLD_ID_MAX}}
 VOUCHER = {"voucher_no": {"description": "a voucher number", "example": "JZ-2026-370827-000012"}}
 MONTH = {"month": {"pattern": MONTH_PATTERN, "example": "2026-01"}}
 
@@ -317,7 +319,7 @@ def place_hold(code):
     return api_write(work)
 
 
-@funds_api.post("/holds/<int:hold_id>/post")
+@funds_api.post(f"/holds/<int(max={HOLD_ID_MAX}):hold_id>/post")
 @require_roles(*WRITERS)
 @operation("Post a hold in full, or in part (`amount`; the rest is released)", tags=["holds"], path=HOLD_ID,
            body=HoldPostIn, body_required=False, idempotency_key="required",
@@ -335,7 +337,7 @@ def post_hold(hold_id):
     return api_write(work)
 
 
-@funds_api.post("/holds/<int:hold_id>/void")
+@funds_api.post(f"/holds/<int(max={HOLD_ID_MAX}):hold_id>/void")
 @require_roles(*WRITERS)
 @operation("Void a pending hold; its amount is available again", tags=["holds"], path=HOLD_ID,
            body=HoldVoidIn, body_required=False, idempotency_key="optional",

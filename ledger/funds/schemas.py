@@ -13,12 +13,14 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ..identity import IdentityNumberError, shown_counterparty_id, validate_credit_code, validate_resident_id
 from ..journal.dates import HOLD_MAX_DAYS
-from ..schemas import PAGE_MAX, Amount, QuerySchema, StrictSchema
+from ..schemas import PAGE_MAX, Amount, AmountOut, QuerySchema, StrictSchema
 from ..timeutil import LOCAL_TZ, as_utc, utcnow
 from .services import Payee
 from .vocabulary import Purpose, ReceiptSource
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+#: A month of the books, YYYY-MM, in the years 1900 to 2099 (the dates of the months around any month
+#: the ledger may close or reopen must exist: no year 0, no year 10000).
+MONTH_PATTERN = r"^(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])$"
 #: Longest hold a person may place through the API: a commitment, not a parking place.
 HOLD_MAX_HOURS = 24 * HOLD_MAX_DAYS
 
@@ -204,7 +206,7 @@ class PostingOut(Schema):
     account_name = fields.String()
     fund_code = fields.String()
     side = fields.String(metadata={"description": "debit or credit"})
-    amount = Amount()
+    amount = AmountOut()
 
 
 class JournalEntryOut(Schema):
@@ -220,7 +222,7 @@ class JournalEntryOut(Schema):
     reversal_reason = fields.String(allow_none=True)
     reversed_by = fields.String(allow_none=True, metadata={"description": "voucher that reversed this entry"})
     hold_id = fields.Integer(allow_none=True)
-    fund_amount = Amount(allow_none=True, metadata={"description": "in fund listings: the effect on that "
+    fund_amount = AmountOut(allow_none=True, metadata={"description": "in fund listings: the effect on that "
                                                                    "fund's cash, positive in, negative out"})
     other_funds = fields.List(fields.String(), metadata={"description": "in fund listings: the other funds "
                                                                          "the entry touches (allocations)"})
@@ -231,12 +233,12 @@ class FundOut(Schema):
     name = fields.String()
     level = fields.String(metadata={"description": "city, county or village"})
     parent = fields.String(allow_none=True, attribute="parent_code")
-    posted = Amount(attribute="posted_fen")
-    pending = Amount(attribute="pending_fen")
-    available = Amount(attribute="available_fen")
-    total_posted = Amount(attribute="total_posted_fen", metadata={"description": "this fund and all below it"})
-    total_pending = Amount(attribute="total_pending_fen")
-    total_available = Amount(attribute="total_available_fen")
+    posted = AmountOut(attribute="posted_fen")
+    pending = AmountOut(attribute="pending_fen")
+    available = AmountOut(attribute="available_fen")
+    total_posted = AmountOut(attribute="total_posted_fen", metadata={"description": "this fund and all below it"})
+    total_pending = AmountOut(attribute="total_pending_fen")
+    total_available = AmountOut(attribute="total_available_fen")
 
 
 class FundNodeOut(FundOut):
@@ -260,9 +262,9 @@ class FundEntriesOut(Schema):
 class HoldOut(Schema):
     id = fields.Integer()
     fund_code = fields.String()
-    amount = Amount()
-    posted = Amount(metadata={"description": "paid out of this hold so far"})
-    released = Amount(metadata={"description": "released back to the fund's available balance (the unpaid rest of "
+    amount = AmountOut()
+    posted = AmountOut(metadata={"description": "paid out of this hold so far"})
+    released = AmountOut(metadata={"description": "released back to the fund's available balance (the unpaid rest of "
                                                "a paid hold, all of a voided or expired one)"})
     state = fields.String(metadata={"description": "pending, posted, voided or expired"})
     expired = fields.Boolean(metadata={"description": "pending but past its expiry: can no longer be posted"})
@@ -289,17 +291,17 @@ class TrialBalanceRowOut(Schema):
     account_name = fields.String()
     kind = fields.String()
     fund_code = fields.String()
-    debit = Amount()
-    credit = Amount()
-    balance = Amount(metadata={"description": "debit minus credit"})
+    debit = AmountOut()
+    credit = AmountOut()
+    balance = AmountOut(metadata={"description": "debit minus credit"})
 
 
 class TrialBalanceGroupOut(Schema):
     fund_code = fields.String(metadata={"description": "the county's fund (or the city fund)"})
     fund_name = fields.String()
     rows = fields.List(fields.Nested(TrialBalanceRowOut))
-    debit = Amount(metadata={"description": "subtotal of the group's debits"})
-    credit = Amount(metadata={"description": "subtotal of the group's credits"})
+    debit = AmountOut(metadata={"description": "subtotal of the group's debits"})
+    credit = AmountOut(metadata={"description": "subtotal of the group's credits"})
 
 
 class TrialBalanceOut(Schema):
@@ -307,8 +309,8 @@ class TrialBalanceOut(Schema):
     rows = fields.List(fields.Nested(TrialBalanceRowOut))
     groups = fields.List(fields.Nested(TrialBalanceGroupOut),
                          metadata={"description": "the same rows by county (the city fund on its own), with subtotals"})
-    total_debit = Amount()
-    total_credit = Amount()
+    total_debit = AmountOut()
+    total_credit = AmountOut()
     balanced = fields.Boolean(metadata={"description": "debits equal credits"})
 
 

@@ -67,6 +67,7 @@ BACKGROUND = {"name": "background", "in": "query", "required": False, "schema": 
               "description": "generate in the background even when the report is small"}
 BAD_PARAMETERS = "Bad or missing parameters, each named in `fields`"
 QUEUED = "Generating in the background; poll the job (`Location`, `status_url`)"
+LOG_LIMIT_MAX = 1000
 JOB_ID = {"job_id": {"description": "the job's id, as the 202 answer gives it"}}
 
 

@@ -162,10 +162,6 @@ class Scope:
         return {a.id for a in self.accounts.values() if a.fund_id in ids and a.role == AccountRole.cash}
 
 
-def fund_exists(session, code: str) -> bool:
-    return session.scalar(sa.select(Fund.id).where(Fund.code == code)) is not None
-
-
 def load_scope(session, fund_code: str) -> Scope:
     """The fund `fund_code` and its descendants. The caller has checked that the user may see it."""
     rows = session.execute(sa.select(Fund.id, Fund.code, Fund.name, Fund.level, Fund.parent_id)).all()

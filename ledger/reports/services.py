@@ -138,10 +138,13 @@ def parse_kind(slug: str, fmt: str) -> tuple[ReportKind, ReportFormat]:
 
 
 def check_fund(session, user: User, fund_code: str) -> None:
-    """Unknown fund -> 400 (a parameter error); a fund the user may not see -> 404."""
-    if not queries.fund_exists(session, fund_code):
-        raise BadRequest(f"Unknown fund {fund_code!r}.", fields={"fund": [f"No fund has the code {fund_code!r}."]})
-    fund_services.get_fund(session, user, fund_code)
+    """An unknown fund and one the user may not see both answer 404, alike (a county reviewer cannot
+    tell which codes exist elsewhere); `fields` names the `fund` parameter."""
+    try:
+        fund_services.get_fund(session, user, fund_code)
+    except NotFound:
+        raise NotFound(f"No fund {fund_code!r} that you may see.",
+                       fields={"fund": [f"No fund with the code {fund_code!r} that you may see."]}) from None
 
 
 def prepare(session, user: User, kind: ReportKind, fmt: ReportFormat, args: Mapping[str, str]) -> ReportRequest:
