@@ -191,7 +191,7 @@ def register_error_handlers(app):
                 message = f"The request body is larger than the limit of {limit} bytes."
             else:
                 message = _("The request body is larger than %(limit)s bytes.", limit=limit)
-        body, status = render_error(status, _HTTP_CODES.get(status, "http_error"), message)
+        body, status, _headers = render_error(status, _HTTP_CODES.get(status, "http_error"), message)
         # What the exception says about the resource goes along: `Allow` on a 405 (the methods the
         # path answers), `Retry-After` where one is set; the body's own Content-Type stays.
         headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
