@@ -4,18 +4,21 @@ A bounded burst: 40 writes (20 receipts into 鱼台县's project, 20 payments ou
 Idempotency-Key, sent by real threads through the real app (its WSGI stack, its connection pool)
 against PostgreSQL, in rounds:
 
-1. 10 writes with the database well: all posted;
-2. 8 writes that reach the database and queue behind a lock on the fund (proved by
-   `pg_stat_activity`, not by sleeping), when every backend of the app is terminated
-   (`pg_terminate_backend`, as a crash or a failover does): each answers 503 `database_unavailable`
-   with `Retry-After`, and none of them left anything behind;
-3. 8 writes right after, with no restart: the pool notices the dead connections (pre-ping and
-   SQLAlchemy's invalidation on a disconnect) and reconnects, all posted;
-4. the database refuses connections (`ALLOW_CONNECTIONS false`, the app's backends terminated):
+1. 10 writes with the database well: all posted, and the pool keeps idle connections;
+2. every backend of the app is terminated while idle (`pg_terminate_backend`, as a crash or a
+   failover does); the next 6 writes, with no restart, are all posted: the pool's pre-ping finds
+   the dead connections and replaces them before a request uses one;
+3. 8 writes that reach the database and queue behind a lock on the fund (proved by
+   `pg_stat_activity`, not by sleeping), when every backend of the app is terminated: each answers
+   503 `database_unavailable` with `Retry-After`, and none of them left anything behind;
+4. 6 writes right after, with no restart: all posted (SQLAlchemy invalidated the pool on the
+   disconnect);
+5. the database refuses connections (`ALLOW_CONNECTIONS false`, the app's backends terminated):
    8 writes and a read answer 503 `database_unavailable` with `Retry-After`, nothing written;
-5. connections allowed again: the last 6 writes and the 16 refused ones retried with the same keys
+6. connections allowed again: the last 2 writes and the 16 refused ones retried with the same keys
    and bodies, at once: all posted;
-6. all 40 sent again with their keys (two rounds of 20): each answers its first result, the same voucher.
+7. all 40 sent again with their keys (two rounds of 20): each answers its first result, the same
+   voucher.
 
 Then the books hold each write exactly once: 40 vouchers for 40 keys, the fund's balance is the
 opening donation plus the receipts minus the payments, the maintained balances equal the postings'
@@ -176,8 +179,8 @@ def test_writes_survive_terminated_backends_and_refused_connections_once_each(ap
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     database = sa.engine.make_url(url).database
     writes = burst(uuid.uuid4().hex[:8])
-    normal, terminated, after, refused, last = (writes[0:10], writes[10:18], writes[18:26], writes[26:34],
-                                                writes[34:40])
+    normal, after_idle, terminated, after, refused, last = (
+        writes[0:10], writes[10:16], writes[16:24], writes[24:30], writes[30:38], writes[38:40])
     first_voucher: dict[str, str] = {}  # key -> voucher of its first 201
 
     def posted(round_writes, answers):
@@ -194,7 +197,19 @@ def test_writes_survive_terminated_backends_and_refused_connections_once_each(ap
         # 1. All well.
         posted(normal, sender.send(normal))
 
-        # 2. Eight writes in flight, queued behind the fund's row lock, when the app's backends die.
+        # 2. The app's idle connections die under it; the next writes do not notice.
+        with app.app_context():
+            assert db.engine.pool.checkedin() > 0, "the pool should hold idle connections by now"
+        # (autocommit: within a transaction pg_stat_activity would show one unchanging snapshot)
+        with observer.connect().execution_options(isolation_level="AUTOCOMMIT") as killer:
+            others = ("SELECT count(*) FROM pg_stat_activity"
+                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            killer.execute(sa.text(others.replace("count(*)", "pg_terminate_backend(pid)")))
+            wait_until(lambda: killer.execute(sa.text(others)).scalar_one() == 0, timeout=budget.left(),
+                       message="the app's backends to end")
+        posted(after_idle, sender.send(after_idle))
+
+        # 3. Eight writes in flight, queued behind the fund's row lock, when the app's backends die.
         with observer.connect() as holder:
             holder.execute(sa.text("SELECT id FROM funds WHERE code = :code FOR UPDATE"), {"code": YUTAI})
             in_flight = sender.start(terminated)
@@ -207,10 +222,10 @@ def test_writes_survive_terminated_backends_and_refused_connections_once_each(ap
         assert_unavailable(sender.collect(in_flight))
         assert written(observer, terminated) == {}, "a write cut off by the failure left something behind"
 
-        # 3. No restart: the same app reconnects and posts.
+        # 4. No restart: the same app reconnects and posts.
         posted(after, sender.send(after))
 
-        # 4. The database refuses every connection: reads and writes answer 503, nothing is written.
+        # 5. The database refuses every connection: reads and writes answer 503, nothing is written.
         with server.connect() as admin:
             admin.exec_driver_sql(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
             try:
@@ -226,11 +241,11 @@ def test_writes_survive_terminated_backends_and_refused_connections_once_each(ap
                 admin.exec_driver_sql(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
         assert written(observer, refused) == {}
 
-        # 5. Back: the last writes and every refused one, retried with the same key and body, at once.
+        # 6. Back: the last writes and every refused one, retried with the same key and body, at once.
         retried = last + terminated + refused
         posted(retried, sender.send(retried))
 
-        # 6. Every key again: its first result, the same voucher, nothing run twice.
+        # 7. Every key again: its first result, the same voucher, nothing run twice.
         replayed = sender.send(writes[:20]) + sender.send(writes[20:])
         for write, answer in zip(writes, replayed):
             assert (answer.status, answer.body["voucher_no"]) == (201, first_voucher[write.key]), write.index
