@@ -43,13 +43,17 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=120, **kwargs)
 
 
-def journal_verify(database_url: str) -> subprocess.CompletedProcess:
-    """`flask --app wsgi journal verify` as an operator runs it: production settings, the
-    database named by DATABASE_URL (a plain `postgresql://` URL, as the README writes it)."""
+def flask_command(database_url: str, *arguments: str) -> subprocess.CompletedProcess:
+    """`flask --app wsgi ...` as an operator runs it: production settings, the database named by
+    DATABASE_URL (a plain `postgresql://` URL, as the README writes it)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("LEDGER_")}
     env.update(LEDGER_ENV="production", DATABASE_URL=libpq_url(database_url),
                SECRET_KEY=secrets.token_hex(32))
-    return run([sys.executable, "-m", "flask", "--app", "wsgi", "journal", "verify"], cwd=REPOSITORY, env=env)
+    return run([sys.executable, "-m", "flask", "--app", "wsgi", *arguments], cwd=REPOSITORY, env=env)
+
+
+def journal_verify(database_url: str) -> subprocess.CompletedProcess:
+    return flask_command(database_url, "journal", "verify")
 
 
 def books(engine) -> dict:
@@ -103,7 +107,12 @@ def test_a_dump_restored_into_a_fresh_database_verifies_and_a_changed_row_is_nam
     restored = run([PG_RESTORE, "--no-owner", "--exit-on-error", "--dbname", libpq_url(restored_url), str(dump)])
     assert restored.returncode == 0, restored.stderr
 
-    # The operator's check on the restored copy: ok, as many entries and chains, the same digest.
+    # The operator's checks on the restored copy: the schema is at the latest migration...
+    current = flask_command(restored_url, "db", "current")
+    assert current.returncode == 0, current.stderr
+    assert current.stdout.split() == [original["revision"], "(head)"], current.stdout
+
+    # ...and verify says ok, as many entries and chains, the same digest.
     verified = journal_verify(restored_url)
     assert verified.returncode == 0, verified.stderr
     result = original["verify"]
