@@ -37,10 +37,10 @@ import sqlalchemy as sa
 
 from ledger.extensions import db
 from ledger.funds import services
+from ledger.idempotency import IdempotencyRecord
 from ledger.journal.balances import maintained_differences
 from ledger.journal.chain import verify_journal
 from ledger.journal.models import Fund, JournalEntry
-from ledger.idempotency import IdempotencyRecord
 from tests.conftest import PG_SERVER_URL
 from tests.journal.factories import YUTAI, ZHANG_ID, add_user, build_tree, on
 from tests.support import bearer_headers, wait_for_blocked_backends, wait_until
@@ -249,27 +249,27 @@ def test_writes_survive_terminated_backends_and_refused_connections_once_each(ap
         replayed = sender.send(writes[:20]) + sender.send(writes[20:])
         for write, answer in zip(writes, replayed):
             assert (answer.status, answer.body["voucher_no"]) == (201, first_voucher[write.key]), write.index
+
+        # Each write is in the books exactly once, under the voucher its client was given.
+        found = written(observer, writes)
+        for write in writes:
+            assert found[write.memo] == [first_voucher[write.key]], write.index
+            assert found["api:" + write.key] == ["record"], write.index
+        assert len(set(first_voucher.values())) == len(writes)
+
+        expected_fen = OPENING_FEN + sum(write.delta_fen for write in writes)
+        response = app.test_client().get(f"/api/v1/funds/{YUTAI}", headers=books)
+        assert response.status_code == 200
+        with app.app_context():
+            fund = db.session.scalar(sa.select(Fund).where(Fund.code == YUTAI))
+            assert (fund.balance_posted_fen, fund.pending_fen) == (expected_fen, 0)
+            assert response.get_json()["posted"] == f"{expected_fen // 100}.{expected_fen % 100:02d}"
+            assert maintained_differences(db.session) == []
+            result = verify_journal(db.session)
+            assert result.ok, result.problem
+            assert (result.entry_count, result.chain_count) == (1 + len(writes), 1)
+            db.session.rollback()
     finally:
         sender.close()
         observer.dispose()
         server.dispose()
-
-    # Each write is in the books exactly once, under the voucher its client was given.
-    found = written(observer, writes)
-    for write in writes:
-        assert found[write.memo] == [first_voucher[write.key]], write.index
-        assert found["api:" + write.key] == ["record"], write.index
-    assert len(set(first_voucher.values())) == len(writes)
-
-    expected_fen = OPENING_FEN + sum(write.delta_fen for write in writes)
-    response = app.test_client().get(f"/api/v1/funds/{YUTAI}", headers=books)
-    assert response.status_code == 200
-    with app.app_context():
-        fund = db.session.scalar(sa.select(Fund).where(Fund.code == YUTAI))
-        assert (fund.balance_posted_fen, fund.pending_fen) == (expected_fen, 0)
-        assert response.get_json()["posted"] == f"{expected_fen // 100}.{expected_fen % 100:02d}"
-        assert maintained_differences(db.session) == []
-        result = verify_journal(db.session)
-        assert result.ok, result.problem
-        assert (result.entry_count, result.chain_count) == (1 + len(writes), 1)
-        db.session.rollback()
