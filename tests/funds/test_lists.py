@@ -86,7 +86,7 @@ def test_a_filter_that_cannot_be_used_is_refused_naming_its_field(english, query
     page = english("finance").get(f"/funds/entries?{query}")
     assert page.status_code == 422
     html = text(page)
-    alert = re.search(r'<div class="flash error" role="alert">(.*?)</div>', html, flags=re.S).group(1)
+    alert = re.search(r'<div class="flash error error-summary"[^>]*>(.*?)</div>', html, flags=re.S).group(1)
     assert f"{field_label}:" in alert
     assert not vouchers_on(html)
 
@@ -169,7 +169,7 @@ def test_the_trial_balance_filters_by_county_and_level(english, demo_app):
 def test_the_trial_balance_refuses_a_filter_naming_its_field(english, query, field_label):
     page = english("auditor").get(f"/funds/trial-balance?{query}")
     assert page.status_code == 422
-    alert = re.search(r'<div class="flash error" role="alert">(.*?)</div>', text(page), flags=re.S).group(1)
+    alert = re.search(r'<div class="flash error error-summary"[^>]*>(.*?)</div>', text(page), flags=re.S).group(1)
     assert f"{field_label}:" in alert
     assert '<tbody class="tb-group">' not in text(page)
 
