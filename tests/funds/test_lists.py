@@ -221,7 +221,9 @@ def test_a_search_keeps_the_matching_village_under_its_county_and_the_city(engli
     assert html.count('class="fund-item level-village"') == 1 and "城西村" in html
     assert 'data-search="鱼台县' in html and html.count('class="fund-item level-county"') == 1
     assert html.count('class="fund-item level-city"') == 1
-    assert "<details class=\"fund-county\" open>" in html  # the county opens to show the match
+    # the county opens to show the match: its button says so, and its villages are not hidden
+    assert html.count('aria-expanded="true"') == 1 and 'aria-expanded="false"' not in html
+    assert f'<div class="fund-below" id="fund-below-{YUTAI}">' in html
     by_code = text(english("finance").get(f"/funds/?q={RENCHENG}"))
     assert by_code.count('class="fund-item level-county"') == 1 and "任城区" in by_code
     assert "No fund matches this search." in text(english("finance").get("/funds/?q=nowhere-at-all"))
