@@ -172,6 +172,9 @@ def check_page(page: Page, language: str) -> None:
     for label in page.all("label"):
         if label.get("for"):
             page.one(label.get("for"))
+    for link in page.all("a"):
+        if (link.get("href") or "").startswith("#"):
+            page.one(link.get("href")[1:])  # a link within the page leads somewhere
 
     scripts = [node.get("src") for node in page.all("script") if node.get("src")]
     assert "/static/a11y.js" in scripts, f"{url}: the focus script is missing"
@@ -262,6 +265,16 @@ def test_the_voucher_and_hold_pages_and_their_refused_forms(demo_user_client):
         page = page_of(response, url)
         check_page(page, "zh")
         check_refused_form(page, fields=fields)
+
+    # Paid meanwhile: the refusal is shown with the hold's facts, and the summary links to no field
+    # (there is none on the page any more).
+    assert finance.post(pay, data={"amount": "", "idempotency_key": "d" * 32}).status_code == 302
+    response = post(finance, pay, {"amount": "-5"})
+    page = page_of(response, pay)
+    check_page(page, "zh")
+    summary = [n for n in page.nodes if "data-error-summary" in n.attrs]
+    assert len(summary) == 1 and not [a for a in summary[0].walk() if a.tag == "a"]
+    assert not controls(page), "a settled hold offers no form"
 
 
 def test_the_api_documentation_speaks_the_users_language_and_marks_its_english(demo_user_client, client):
