@@ -165,7 +165,7 @@ def tokens():
                                revoke_form=ConfirmForm())
     if new_token:
         return response, 200, {"Cache-Control": "no-store"}
-    return response
+    return response, 422 if form.errors else 200
 
 
 @auth_bp.post("/account/tokens/<int:token_id>/revoke")

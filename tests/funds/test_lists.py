@@ -86,7 +86,7 @@ def test_a_filter_that_cannot_be_used_is_refused_naming_its_field(english, query
     page = english("finance").get(f"/funds/entries?{query}")
     assert page.status_code == 422
     html = text(page)
-    alert = re.search(r'<div class="flash error" role="alert">(.*?)</div>', html, flags=re.S).group(1)
+    alert = re.search(r'<div class="flash error error-summary"[^>]*>(.*?)</div>', html, flags=re.S).group(1)
     assert f"{field_label}:" in alert
     assert not vouchers_on(html)
 
@@ -169,7 +169,7 @@ def test_the_trial_balance_filters_by_county_and_level(english, demo_app):
 def test_the_trial_balance_refuses_a_filter_naming_its_field(english, query, field_label):
     page = english("auditor").get(f"/funds/trial-balance?{query}")
     assert page.status_code == 422
-    alert = re.search(r'<div class="flash error" role="alert">(.*?)</div>', text(page), flags=re.S).group(1)
+    alert = re.search(r'<div class="flash error error-summary"[^>]*>(.*?)</div>', text(page), flags=re.S).group(1)
     assert f"{field_label}:" in alert
     assert '<tbody class="tb-group">' not in text(page)
 
@@ -221,7 +221,9 @@ def test_a_search_keeps_the_matching_village_under_its_county_and_the_city(engli
     assert html.count('class="fund-item level-village"') == 1 and "城西村" in html
     assert 'data-search="鱼台县' in html and html.count('class="fund-item level-county"') == 1
     assert html.count('class="fund-item level-city"') == 1
-    assert "<details class=\"fund-county\" open>" in html  # the county opens to show the match
+    # the county opens to show the match: its button says so, and its villages are not hidden
+    assert html.count('aria-expanded="true"') == 1 and 'aria-expanded="false"' not in html
+    assert f'<div class="fund-below" id="fund-below-{YUTAI}">' in html
     by_code = text(english("finance").get(f"/funds/?q={RENCHENG}"))
     assert by_code.count('class="fund-item level-county"') == 1 and "任城区" in by_code
     assert "No fund matches this search." in text(english("finance").get("/funds/?q=nowhere-at-all"))

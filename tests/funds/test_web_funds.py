@@ -297,7 +297,8 @@ def test_the_tree_shows_every_level_and_an_as_of_picker(browser):
     html = text(finance.get("/funds/"))
     assert 'name="as_of"' in html and 'type="date"' in html
     assert html.count('class="fund-row village"') == 333
-    assert html.count("<details") == 11  # the villages fold under their county
+    # the villages fold under their county, behind a button that says they are hidden
+    assert html.count('aria-expanded="false"') == 11 and html.count('class="fund-below" id=') == 11
     assert f'href="/funds/{CHENGXI}"' in html
     earlier = finance.get(f"/funds/?as_of={(local_today() - timedelta(days=1)).isoformat()}")
     assert earlier.status_code == 200
