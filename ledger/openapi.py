@@ -174,6 +174,9 @@ def operation_dict(record: Operation, rule, method: str, view) -> dict:
         responses.setdefault(str(status), {"description": description, "content": _ERROR})
 
     standard(400, _STANDARD_ERRORS[400])  # every operation refuses a query parameter it does not list
+    if "unknown_query_parameter" not in responses["400"].get("description", ""):
+        responses["400"] = {**responses["400"], "description": responses["400"]["description"]
+                            + "; or a query parameter the operation does not list (`unknown_query_parameter`)"}
     if record.body is None:  # every operation reads `lang`; a body's 422 is the standard one below
         standard(422, "A query parameter is invalid or outside its documented minimum / maximum (`lang` too), "
                       "each named in `fields`")

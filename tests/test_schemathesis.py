@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import collections
 import datetime
+import os
 import time
 
 import pytest
 import sqlalchemy as sa
 
-schemathesis = pytest.importorskip("schemathesis")
+if os.environ.get("CI", "").lower() == "true":
+    import schemathesis  # in CI the pinned tool (requirements-dev.txt) must be there: missing, it fails
+else:
+    schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed: make install-dev")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
