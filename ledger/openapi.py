@@ -32,6 +32,7 @@ from marshmallow import fields as marshmallow_fields, validate
 from .money import AMOUNT_PATTERN, ZERO_AMOUNT_PATTERN
 from .schemas import FIELD_ERRORS_SCHEMA, PATH_ID_MAX, Amount, AmountOut, EdgeSchema
 from .text import TEXT_PATTERN
+from .timeutil import PLAUSIBLE_DATE_PATTERN
 
 #: Longest Idempotency-Key accepted (the column holds 200 characters; web keys carry a prefix).
 IDEMPOTENCY_KEY_MAX = 120
@@ -217,6 +218,14 @@ def amount_properties(self, field, **kwargs) -> dict:
     return {}
 
 
+def date_properties(self, field, **kwargs) -> dict:
+    """apispec attribute function: a date a request carries is in the years the API takes
+    (`ledger.timeutil.PLAUSIBLE_DATE_PATTERN`)."""
+    if isinstance(field, marshmallow_fields.Date) and isinstance(field.root, EdgeSchema):
+        return {"pattern": PLAUSIBLE_DATE_PATTERN}
+    return {}
+
+
 def text_properties(self, field, **kwargs) -> dict:
     """apispec attribute function: a text a request carries has the pattern of the characters a text
     may hold (`ledger.text.TEXT_PATTERN`), unless its own validator already gives it a pattern."""
@@ -236,6 +245,7 @@ def build_spec(app, *, prefix: str = "api.", public_endpoints=frozenset(), title
     marshmallow_plugin.map_to_openapi_type(Amount, "string", None)
     marshmallow_plugin.converter.add_attribute_function(amount_properties)
     marshmallow_plugin.converter.add_attribute_function(text_properties)
+    marshmallow_plugin.converter.add_attribute_function(date_properties)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("FieldErrors", FIELD_ERRORS_SCHEMA)
     spec.components.schema("Error", schema=error_schema)

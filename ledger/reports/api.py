@@ -20,6 +20,7 @@ from ..extensions import db
 from ..openapi import operation
 from ..requests import after_commit, load_query
 from ..schemas import QuerySchema
+from ..timeutil import PLAUSIBLE_DATE_PATTERN
 from . import jobs, services
 from .models import RunStatus
 
@@ -62,8 +63,12 @@ REPORT_PARAMETERS = (
      "schema": {"type": "string", "pattern": r"^[0-9]{6}(?:-[0-9]{3})?$"},
      "description": "fund code, e.g. 370827 (a county) or 370827-001 (a village); a fund that does not exist or "
                     "is outside the user's sight answers 404"},
-    {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+    {"name": "from", "in": "query", "required": True,
+     "schema": {"type": "string", "format": "date", "pattern": PLAUSIBLE_DATE_PATTERN},
+     "description": "the first day, YYYY-MM-DD (years 1900 to 2099)"},
+    {"name": "to", "in": "query", "required": True,
+     "schema": {"type": "string", "format": "date", "pattern": PLAUSIBLE_DATE_PATTERN},
+     "description": "the last day, YYYY-MM-DD; at most three years after `from`"},
 )
 BACKGROUND = {"name": "background", "in": "query", "required": False, "schema": {"type": "string", "enum": ["1"]},
               "description": "generate in the background even when the report is small"}
