@@ -12,8 +12,9 @@ valid and invalid data), Hypothesis derandomized (the same cases on every run, i
 
 Money writes are really made: most valid cases (the ones Hypothesis gives a `choice`) are pointed at
 records that exist (a fund of the demo city, a county, a hold placed before the run, a county and the
-city for an allocation), dated in the books' range (their opening date to today: a rule no static
-schema can state) and given an amount a fund can afford, so receipts, allocations and hold postings
+city for an allocation) and given an amount a fund can afford; every valid case is dated in the
+books' range (their opening date to today) and posts a hold for at most its amount (rules of the
+books' state, which no static schema can state: `_keep_within_the_books`), so receipts, allocations and hold postings
 answer 201; the test counts them and fails below `MONEY_WRITES_CREATED_MIN`. Every case carries the
 role's token, except the negative cases about the token itself; any other case answering 401 fails.
 """
@@ -39,6 +40,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: 
 
 from ledger.extensions import db  # noqa: E402
 from ledger.journal.dates import value_date_rule  # noqa: E402
+from ledger.money import fen_to_decimal_string, parse_amount  # noqa: E402
 from ledger.timeutil import local_today  # noqa: E402
 from tests.support import bearer_headers  # noqa: E402
 
@@ -88,7 +90,8 @@ def _existing_values(app) -> dict[str, list]:
         city = db.session.execute(sa.select(Fund.id, Fund.code).where(Fund.parent_id.is_(None))).all()
         counties = db.session.scalars(sa.select(Fund.code).where(Fund.parent_id.in_([row.id for row in city]))
                                       .order_by(Fund.code)).all()
-        holds = db.session.scalars(sa.select(Hold.id).order_by(Hold.id)).all()
+        hold_amounts = dict(db.session.execute(sa.select(Hold.id, Hold.amount_fen).order_by(Hold.id)).all())
+        holds = list(hold_amounts)
         db.session.remove()
     # an allocation goes one level along the tree: the same choice pairs a county and the city, either way
     city_codes = [row.code for row in city] * len(counties)
@@ -98,7 +101,7 @@ def _existing_values(app) -> dict[str, list]:
     return {"code": codes, "fund": codes, "county": counties, "from_fund": counties + city_codes,
             "to_fund": city_codes + counties, "hold_id": holds,
             "value_on": [day.isoformat() for day in dates if day >= rule.earliest] or [today.isoformat()],
-            "amount": ["0.01", "1.00", "12.34", "250.00", "999.99", "3000.50"]}
+            "amount": ["0.01", "1.00", "12.34", "250.00", "999.99", "3000.50"], "hold_amounts": hold_amounts}
 
 
 def _point_at_existing(case, values: dict[str, list], choice: int) -> None:
@@ -112,8 +115,24 @@ def _point_at_existing(case, values: dict[str, list], choice: int) -> None:
         if container is None:
             continue
         for name in values:
-            if name in container and pick(name) is not None:
+            if name in container and name != "hold_amounts" and pick(name) is not None:
                 container[name] = pick(name)
+
+
+def _keep_within_the_books(case, values: dict[str, list], choice: int) -> None:
+    """A valid case obeys the two rules that depend on the books' state, which no static schema can
+    state: a business date lies between the books' opening date and today, and a hold is posted for
+    at most its own amount. Every other part of the case stays as generated."""
+    body = case.body if isinstance(case.body, dict) else None
+    if body is None:
+        return
+    if body.get("value_on") is not None:
+        body["value_on"] = values["value_on"][choice % len(values["value_on"])]
+    hold_id = (case.path_parameters or {}).get("hold_id")
+    if body.get("amount") is not None and hold_id in values["hold_amounts"]:
+        hold_fen = values["hold_amounts"][hold_id]
+        if parse_amount(body["amount"], allow_zero=True) > hold_fen:
+            body["amount"] = fen_to_decimal_string(hold_fen)
 
 
 class OperationFailed(Exception):
@@ -150,6 +169,8 @@ def _runner(operation, mode, examples: int, headers: dict, app, statuses: collec
         case, choice = generated
         if choice is not None:
             _point_at_existing(case, values, choice)
+        if mode is GenerationMode.POSITIVE:
+            _keep_within_the_books(case, values, choice or 0)
         ran.append(case)
         sent = bearer_headers(app, username) if key in REVOKES_ITS_TOKEN else headers
         response = case.call_and_validate(headers=sent, excluded_checks=excluded)
