@@ -172,7 +172,11 @@ def _runner(operation, mode, examples: int, headers: dict, app, statuses: collec
         if mode is GenerationMode.POSITIVE:
             _keep_within_the_books(case, values, choice or 0)
         ran.append(case)
-        sent = bearer_headers(app, username) if key in REVOKES_ITS_TOKEN else headers
+        sent = headers
+        if key in REVOKES_ITS_TOKEN:
+            sent = bearer_headers(app, username)
+            if choice is not None and isinstance(case.body, dict) and "prefix" in case.body:
+                case.body["prefix"] = sent["Authorization"].removeprefix("Bearer ")[:12]  # its own: revoked
         response = case.call_and_validate(headers=sent, excluded_checks=excluded)
         statuses[(*key, response.status_code)] += 1
         if response.status_code == 401 and response.request.headers.get("Authorization") == sent["Authorization"]:
@@ -222,9 +226,13 @@ def _report(role: str, outcome: dict) -> str:
     for (_method, _path, status), count in outcome["statuses"].items():
         by_status[status] += count
     statuses = ", ".join(f"{status}: {count}" for status, count in sorted(by_status.items()))
+    created = ", ".join(f"{method} {path}: {count}"
+                        for (method, path, status), count in sorted(outcome["statuses"].items())
+                        if (method, path) in MONEY_WRITES and status == 201)
     return (f"{role}: {outcome['operations']} operations, {outcome['cases']} cases, "
             f"{len(outcome['failures'])} failures, {_money_writes_created(outcome)} money writes answered 201, "
-            f"{outcome['seconds']:.1f} s; answers by status: {statuses}")
+            f"{outcome['seconds']:.1f} s; answers by status: {statuses}"
+            + (f"; 201 by write: {created}" if created else ""))
 
 
 def test_the_api_keeps_its_word_for_a_finance_officer(demo_app, capsys):
