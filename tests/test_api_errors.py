@@ -129,3 +129,16 @@ def test_an_idempotency_key_sent_empty_or_padded_is_refused_where_it_is_optional
     headers = {**token_for(make_user("finance")), "Idempotency-Key": key}
     error = _error(client.post("/api/v1/periods/2026-01/close", json={}, headers=headers), 400, "bad_request")
     assert set(error["fields"]) == {"Idempotency-Key"}
+
+
+@pytest.mark.parametrize("hold_id", ["2147483648", str(2**63 - 1), str(2**63), "9" * 30])
+def test_an_id_beyond_the_database_integers_is_no_such_record(client, make_user, token_for, hold_id):
+    """Past int32 (the column) and past bigint: 404 like any other missing hold, never a database error."""
+    headers = {**token_for(make_user("finance")), "Idempotency-Key": f"void-{hold_id[:20]}"}
+    _error(client.post(f"/api/v1/holds/{hold_id}/void", json={}, headers=headers), 404, "not_found")
+
+
+def test_an_undeclared_method_answers_405_with_allow(client, caller):
+    response = client.put("/api/v1/me", json={}, headers=caller)
+    _error(response, 405, "method_not_allowed")
+    assert {"GET", "PATCH"} <= {method.strip() for method in response.headers["Allow"].split(",")}
