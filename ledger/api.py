@@ -11,7 +11,8 @@ Every request except the two documentation pages must carry
 `Authorization: Bearer <token>`; a missing, unknown or revoked token, or one whose
 user is disabled, answers 401 before the view runs. Bodies are refused before
 anything is written: wrong content type 415, malformed JSON 400, unknown or
-invalid fields 422, larger than MAX_CONTENT_LENGTH 413 (`ledger.requests`).
+invalid fields 422, larger than MAX_CONTENT_LENGTH 413 (`ledger.requests`). A query parameter
+the operation does not document answers 400 naming it (`unknown_query_parameter`).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .errors import Unauthorized
 from .extensions import db
 from .openapi import build_spec as build_openapi
 from .requests import has_body, load_json, parse_query  # noqa: F401  (the API's parsing, for handlers)
+from .requests import refuse_unknown_query_parameters
 from .schemas import ErrorResponse
 
 API_PREFIX = "/api/v1"
@@ -95,6 +97,7 @@ def create_api_blueprint(features) -> Blueprint:
     """
     parent = Blueprint("api", __name__, url_prefix=API_PREFIX)
     parent.before_request(authenticate_bearer_token)
+    parent.before_request(refuse_unknown_query_parameters)  # after the token: a stranger learns nothing
     parent.add_url_rule("/openapi.json", view_func=openapi_json, methods=["GET"])
     parent.add_url_rule("/docs", view_func=docs, methods=["GET"])
     for feature in features:

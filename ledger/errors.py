@@ -43,6 +43,17 @@ class BadRequest(LedgerError):
     code = "bad_request"
 
 
+class UnknownQueryParameter(BadRequest):
+    """A query parameter this operation does not read was sent: leave it out, or correct its name.
+
+    Rule: an API operation reads the query parameters its OpenAPI document lists (and `lang`, the
+    language of the messages); any other is refused rather than silently ignored, so a misspelt
+    filter (`?as-of=`) never returns an unfiltered answer that looks filtered.
+    """
+
+    code = "unknown_query_parameter"
+
+
 class IdempotencyKeyRequired(BadRequest):
     """Send an `Idempotency-Key` header (a unique string of up to 120 printable characters, e.g. a UUID) with every request that moves money, so that a retry can never pay twice.
 

@@ -10,7 +10,9 @@ endpoint can answer, so no view lists it by hand:
 * 401 everywhere (the bearer token);
 * 403 where `require_roles` limits the roles (the roles are named);
 * 404 on paths with parameters (no such record, or one outside the caller's sight);
-* 400 where a body, a query or an `Idempotency-Key` is read;
+* 400 everywhere (a query parameter the operation does not list; a body, a query or an
+  `Idempotency-Key` that cannot be read), and the `lang` query parameter every operation takes;
+* a text field of a request body or query carries the pattern of the characters a text may hold;
 * 409 on every write; 413, 415 and 422 where a JSON body is read;
 * the `Idempotency-Key` header, with its length limit, where the operation takes one.
 
@@ -25,14 +27,23 @@ from http import HTTPStatus
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from marshmallow import fields as marshmallow_fields, validate
+
 from .money import AMOUNT_PATTERN, ZERO_AMOUNT_PATTERN
-from .schemas import FIELD_ERRORS_SCHEMA, PATH_ID_MAX, Amount, AmountOut
+from .schemas import FIELD_ERRORS_SCHEMA, PATH_ID_MAX, Amount, AmountOut, EdgeSchema
+from .text import TEXT_PATTERN
+from .timeutil import PLAUSIBLE_DATE_PATTERN
 
 #: Longest Idempotency-Key accepted (the column holds 200 characters; web keys carry a prefix).
 IDEMPOTENCY_KEY_MAX = 120
 #: What an Idempotency-Key is: printable ASCII (what an HTTP header carries), no space at either end
 #: (HTTP drops it), 1 to IDEMPOTENCY_KEY_MAX characters. `ledger.requests` refuses any other key.
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]*[!-~])?$"
+
+#: Query parameters every API operation reads besides its own, with the values each takes: the
+#: language of the messages (`ledger.select_locale`). Documented on every operation; any other
+#: undocumented query parameter is refused (`ledger.requests.refuse_unknown_query_parameters`).
+COMMON_QUERY_PARAMETERS = {"lang": ("zh_CN", "en")}
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ROLES_ALL = frozenset({"admin", "finance", "reviewer", "charity", "vendor", "auditor"})
@@ -92,8 +103,9 @@ def operation_of(view) -> Operation | None:
 _ERROR = {"application/json": {"schema": "Error"}}
 
 _STANDARD_ERRORS = {
-    400: "The request cannot be read: malformed JSON (or nested more than 32 levels deep), or a missing or "
-         "invalid Idempotency-Key (`idempotency_key_required`)",
+    400: "The request cannot be read: a query parameter the operation does not list (`unknown_query_parameter`, "
+         "named in `fields`), malformed JSON (or nested more than 32 levels deep), or a missing or invalid "
+         "Idempotency-Key (`idempotency_key_required`)",
     401: "Missing, unknown or revoked token, or a disabled user",
     404: "No such record, or one outside the caller's sight",
     409: "Refused by the record's state (e.g. `insufficient_funds`, `period_closed`, `hold_not_pending`) "
@@ -140,6 +152,10 @@ def operation_dict(record: Operation, rule, method: str, view) -> dict:
     if record.query is not None:
         parameters.append({"in": "query", "schema": record.query})
     parameters.extend(dict(parameter) for parameter in record.parameters)
+    for name, values in COMMON_QUERY_PARAMETERS.items():
+        parameters.append({"in": "query", "name": name, "required": False,
+                           "schema": {"type": "string", "enum": list(values)},
+                           "description": "The language of the messages (default: the user's, else Chinese)"})
     if record.idempotency_key:
         required = record.idempotency_key == "required"
         parameters.append({
@@ -158,10 +174,12 @@ def operation_dict(record: Operation, rule, method: str, view) -> dict:
     def standard(status: int, description: str) -> None:
         responses.setdefault(str(status), {"description": description, "content": _ERROR})
 
-    if record.body is not None or record.query is not None or record.idempotency_key == "required":
-        standard(400, _STANDARD_ERRORS[400])
-    if record.query is not None:
-        standard(422, "A query parameter is invalid or outside its documented minimum / maximum, "
+    standard(400, _STANDARD_ERRORS[400])  # every operation refuses a query parameter it does not list
+    if "unknown_query_parameter" not in responses["400"].get("description", ""):
+        responses["400"] = {**responses["400"], "description": responses["400"]["description"]
+                            + "; or a query parameter the operation does not list (`unknown_query_parameter`)"}
+    if record.body is None:  # every operation reads `lang`; a body's 422 is the standard one below
+        standard(422, "A query parameter is invalid or outside its documented minimum / maximum (`lang` too), "
                       "each named in `fields`")
     standard(401, _STANDARD_ERRORS[401])
     allowed = getattr(view, "allowed_roles", None)
@@ -200,6 +218,24 @@ def amount_properties(self, field, **kwargs) -> dict:
     return {}
 
 
+def date_properties(self, field, **kwargs) -> dict:
+    """apispec attribute function: a date a request carries is in the years the API takes
+    (`ledger.timeutil.PLAUSIBLE_DATE_PATTERN`)."""
+    if isinstance(field, marshmallow_fields.Date) and isinstance(field.root, EdgeSchema):
+        return {"pattern": PLAUSIBLE_DATE_PATTERN}
+    return {}
+
+
+def text_properties(self, field, **kwargs) -> dict:
+    """apispec attribute function: a text a request carries has the pattern of the characters a text
+    may hold (`ledger.text.TEXT_PATTERN`), unless its own validator already gives it a pattern."""
+    if not isinstance(field, marshmallow_fields.String) or not isinstance(field.root, EdgeSchema):
+        return {}
+    if any(isinstance(validator, (validate.Regexp, validate.OneOf)) for validator in field.validators):
+        return {}
+    return {"pattern": TEXT_PATTERN}
+
+
 def build_spec(app, *, prefix: str = "api.", public_endpoints=frozenset(), title: str, version: str,
                description: str, error_schema) -> APISpec:
     """The OpenAPI 3 document of every documented endpoint whose name starts with `prefix`."""
@@ -208,6 +244,8 @@ def build_spec(app, *, prefix: str = "api.", public_endpoints=frozenset(), title
                    info={"description": description}, servers=[{"url": "/"}])
     marshmallow_plugin.map_to_openapi_type(Amount, "string", None)
     marshmallow_plugin.converter.add_attribute_function(amount_properties)
+    marshmallow_plugin.converter.add_attribute_function(text_properties)
+    marshmallow_plugin.converter.add_attribute_function(date_properties)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("FieldErrors", FIELD_ERRORS_SCHEMA)
     spec.components.schema("Error", schema=error_schema)

@@ -40,13 +40,14 @@ from marshmallow import ValidationError as MarshmallowValidationError
 from werkzeug.routing import IntegerConverter
 
 from .auth.permissions import current_actor
-from .errors import BadRequest, IdempotencyKeyRequired, LedgerError, UnsupportedMediaType, ValidationError
+from .errors import (BadRequest, IdempotencyKeyRequired, LedgerError, UnknownQueryParameter, UnsupportedMediaType,
+                     ValidationError)
 from .extensions import db
 from .idempotency import request_fingerprint, run_idempotent
 from .money import format_cny
-from .openapi import IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN, Operation, operation_of
+from .openapi import COMMON_QUERY_PARAMETERS, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN, Operation, operation_of
 from .schemas import PAGE_MAX, PATH_ID_MAX
-from .text import text_problem
+from .text import safe_name, text_problem
 
 __all__ = ["IDEMPOTENCY_KEY_MAX", "JSON_DEPTH_MAX", "BodyLimit", "PathIdConverter", "after_commit",
            "api_write", "commit_request", "current_operation",
@@ -214,6 +215,38 @@ def _declared(kind: str):
     return record, (schema() if isinstance(schema, type) else schema)
 
 
+def declared_query_parameters(record: Operation) -> set[str]:
+    """The query parameters `record` documents: its query schema's fields, its further
+    `parameters` in the query, and the `COMMON_QUERY_PARAMETERS`."""
+    names = set(COMMON_QUERY_PARAMETERS)
+    if record.query is not None:
+        schema = record.query() if isinstance(record.query, type) else record.query
+        names.update(field.data_key or name for name, field in schema.load_fields.items())
+    names.update(parameter["name"] for parameter in record.parameters if parameter.get("in") == "query")
+    return names
+
+
+def refuse_unknown_query_parameters() -> None:
+    """Before an API view runs: a query parameter its `@operation` does not document -> 400 naming
+    it (`UnknownQueryParameter`); a `lang` outside the languages offered -> 422 naming it."""
+    record = current_operation()
+    if record is None:
+        return  # the documentation pages
+    unknown = sorted(set(request.args) - declared_query_parameters(record))
+    if unknown:
+        allowed = ", ".join(sorted(declared_query_parameters(record)))
+        names = ", ".join(safe_name(name) or "(empty name)" for name in unknown)
+        raise UnknownQueryParameter(
+            f"Unknown query parameter {names}: this operation reads only {allowed}.",
+            fields={safe_name(name) or "(empty name)": [f"not a parameter of this operation (it reads {allowed})"]
+                    for name in unknown})
+    for name, values in COMMON_QUERY_PARAMETERS.items():
+        given = request.args.getlist(name)
+        if given and any(value not in values for value in given):
+            message = "must be one of: " + ", ".join(values)
+            raise ValidationError(f"Some query parameters are invalid: {name} {message}.", fields={name: [message]})
+
+
 def load_body():
     """The body loaded through the view's declared `body` schema. A body the operation marks as
     optional may be left out: then the schema's defaults are loaded from `{}`."""
@@ -235,12 +268,15 @@ def idempotency_key_from_header(required: bool) -> str | None:
     """The request's `Idempotency-Key`: None when absent and optional; refused when absent and
     required (`IdempotencyKeyRequired`), or when it is not what the document says a key is: 1 to
     `IDEMPOTENCY_KEY_MAX` printable ASCII characters (`IDEMPOTENCY_KEY_PATTERN`)."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
+    if "Idempotency-Key" not in request.headers:
         if required:
             raise IdempotencyKeyRequired()
         return None
-    if len(key) > IDEMPOTENCY_KEY_MAX or not _IDEMPOTENCY_KEY_RE.match(key):
+    raw = request.headers["Idempotency-Key"]
+    key = raw.strip()
+    if not key and required:
+        raise IdempotencyKeyRequired()
+    if key != raw or len(key) > IDEMPOTENCY_KEY_MAX or not _IDEMPOTENCY_KEY_RE.match(key):
         raise BadRequest(f"The Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters, "
                          "such as a UUID; send a new one.", fields={"Idempotency-Key": [
                              f"must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters"]})

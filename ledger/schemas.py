@@ -6,7 +6,7 @@ Every request schema (bodies: `StrictSchema`; query strings: `QuerySchema`) deri
 
 * a text holding a character `ledger.text.text_problem` refuses (NUL, other control
   characters, a lone surrogate), anywhere in a field's value, naming the field;
-* a date that is not ISO `YYYY-MM-DD` in ASCII digits, a timestamp that is not ISO
+* a date that is not ISO `YYYY-MM-DD` in ASCII digits or not in the years 1900 to 2099, a timestamp that is not ISO
   `YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|+HH:MM]` (Python alone would read "20261201",
   "2026-W48-2" and digits of any script), and an integer in anything but ASCII digits.
 
@@ -22,7 +22,7 @@ from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError as Mars
 
 from .money import AmountError, fen_to_decimal_string, parse_amount
 from .text import normalised_text, safe_name, text_problem
-from .timeutil import parse_iso_date
+from .timeutil import date_year_problem, parse_iso_date
 
 #: Highest page number any list accepts (API and web): far beyond any real list, and
 #: PAGE_MAX * the largest page size stays a small integer for the database's OFFSET.
@@ -59,7 +59,7 @@ def _format_problem(field, value) -> str | None:
     """Why `value` (a text) is not in the one format `field` reads, or None."""
     if isinstance(field, fields.Date):  # before DateTime: Date is one
         try:
-            parse_iso_date(value)
+            return date_year_problem(parse_iso_date(value))
         except ValueError:
             return "Not a valid date: write it as YYYY-MM-DD, e.g. 2026-12-01."
     elif isinstance(field, fields.DateTime):

@@ -29,6 +29,9 @@ import re
 
 #: Characters a text field refuses (see the module docstring). Tab (\t) and line feed (\n) are allowed.
 _REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: The refused characters' rule as an OpenAPI (ECMA-262) pattern for a text field of a request: any
+#: text without them. Lone surrogates are left out: a UTF-8 body cannot carry them.
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffe\uffff]*$"
 #: Characters an export replaces: the refused ones except CR, which XML (and so XLSX) can hold
 #: and which older entries may carry in their memos.
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")

@@ -32,6 +32,19 @@ def to_local(value: datetime | None) -> datetime | None:
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
+#: The years a date at the API edge may name (as the books' months, `funds.schemas.MONTH_PATTERN`):
+#: wide enough for any real document, narrow enough that year 0001 or 9999 is refused as a typo.
+DATE_YEAR_MIN, DATE_YEAR_MAX = 1900, 2099
+#: A date YYYY-MM-DD in those years, as an OpenAPI pattern (the day's existence is `format: date`).
+PLAUSIBLE_DATE_PATTERN = r"^(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
+
+
+def date_year_problem(value: date) -> str | None:
+    """Why `value` is not a date the API takes (its year outside DATE_YEAR_MIN..DATE_YEAR_MAX), or None."""
+    if DATE_YEAR_MIN <= value.year <= DATE_YEAR_MAX:
+        return None
+    return f"Choose a date in the years {DATE_YEAR_MIN} to {DATE_YEAR_MAX} (got {value.isoformat()})."
+
 
 def parse_iso_date(text: str) -> date:
     """A business date written YYYY-MM-DD in ASCII digits, the one form the edges accept

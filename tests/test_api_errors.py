@@ -94,3 +94,51 @@ def test_the_idempotency_key_message_is_whole_and_names_its_limit(app):
     message = IdempotencyKeyRequired().message
     assert message.endswith("so that a retry can never pay twice.")
     assert f"up to {IDEMPOTENCY_KEY_MAX} " in message
+
+
+def test_a_query_parameter_the_operation_does_not_list_is_400_naming_it(app, client, caller, make_user, token_for):
+    """A misspelt filter is refused, not ignored: `?as-of=` would otherwise answer today's balances."""
+    finance = token_for(make_user("finance"))
+    error = _error(client.get("/api/v1/funds?as-of=2026-01-31&as_of=2026-01-31", headers=finance), 400,
+                   "unknown_query_parameter")
+    assert set(error["fields"]) == {"as-of"}
+    assert "as_of" in error["message"] and "as-of" in error["message"]
+    error = _error(client.get("/api/v1/me?verbose=1", headers=caller), 400, "unknown_query_parameter")
+    assert set(error["fields"]) == {"verbose"}
+    assert client.get("/api/v1/funds?as_of=2026-01-31", headers=finance).status_code == 200
+
+
+def test_a_query_parameter_is_checked_only_after_the_token(client):
+    _error(client.get("/api/v1/me?verbose=1"), 401, "unauthorized")
+
+
+def test_the_language_parameter_takes_the_offered_languages_only(client, caller):
+    assert client.get("/api/v1/me?lang=en", headers=caller).status_code == 200
+    assert client.get("/api/v1/me?lang=zh_CN", headers=caller).status_code == 200
+    error = _error(client.get("/api/v1/me?lang=fr", headers=caller), 422, "validation_error")
+    assert set(error["fields"]) == {"lang"} and "zh_CN" in error["fields"]["lang"][0]
+
+
+@pytest.mark.parametrize("key", ["", " ", " padded-key", "padded-key "])
+def test_an_idempotency_key_sent_empty_or_padded_is_refused_where_it_is_optional(app, client, make_user, token_for,
+                                                                                  key):
+    """Closing a month takes an optional key: left out, the close runs; sent, it must be a key."""
+    from ledger.openapi import operation_of
+
+    assert operation_of(app.view_functions["api.funds.close_period"]).idempotency_key == "optional"
+    headers = {**token_for(make_user("finance")), "Idempotency-Key": key}
+    error = _error(client.post("/api/v1/periods/2026-01/close", json={}, headers=headers), 400, "bad_request")
+    assert set(error["fields"]) == {"Idempotency-Key"}
+
+
+@pytest.mark.parametrize("hold_id", ["2147483648", str(2**63 - 1), str(2**63), "9" * 30])
+def test_an_id_beyond_the_database_integers_is_no_such_record(client, make_user, token_for, hold_id):
+    """Past int32 (the column) and past bigint: 404 like any other missing hold, never a database error."""
+    headers = {**token_for(make_user("finance")), "Idempotency-Key": f"void-{hold_id[:20]}"}
+    _error(client.post(f"/api/v1/holds/{hold_id}/void", json={}, headers=headers), 404, "not_found")
+
+
+def test_an_undeclared_method_answers_405_with_allow(client, caller):
+    response = client.put("/api/v1/me", json={}, headers=caller)
+    _error(response, 405, "method_not_allowed")
+    assert {"GET", "PATCH"} <= {method.strip() for method in response.headers["Allow"].split(",")}

@@ -99,3 +99,42 @@ def test_a_query_schema_on_the_decorator_is_what_the_view_parses(app, client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     names = {p["name"] for p in paths["/api/v1/funds"]["get"]["parameters"]}
     assert "as_of" in names
+
+
+def test_every_operation_documents_the_language_and_the_refusal_of_unlisted_query_parameters(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path, operations in paths.items():
+        for method, documented in operations.items():
+            where = f"{method.upper()} {path}"
+            lang = [p for p in documented["parameters"] if p["name"] == "lang" and p["in"] == "query"]
+            assert lang and lang[0]["schema"]["enum"] == ["zh_CN", "en"], where
+            assert {"400", "422"} <= set(documented["responses"]), where
+            assert "unknown_query_parameter" in documented["responses"]["400"]["description"], where
+
+
+def test_request_texts_carry_the_pattern_of_the_characters_a_text_may_hold(client):
+    """So a client (and schemathesis) knows a memo with a control character is refused, as the server does."""
+    import re as regex
+
+    from ledger.text import TEXT_PATTERN, text_problem
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["ReceiptIn"]["properties"]["memo"]["pattern"] == TEXT_PATTERN
+    assert schemas["ReceiptIn"]["properties"]["payer_name"]["pattern"] == TEXT_PATTERN
+    assert "pattern" not in schemas["ReceiptIn"]["properties"]["source"], "an enum needs no pattern"
+    assert schemas["ReceiptIn"]["properties"]["amount"]["pattern"] != TEXT_PATTERN, "an amount keeps its own"
+    assert all(prop.get("pattern") != TEXT_PATTERN for prop in schemas["JournalEntryOut"]["properties"].values()), \
+        "answers are not bound by what a request may hold"
+    for text in ["韩进 2026\t备注\n第二行", "\x00", "a\x1fb", "\x7f", "\x85", "\ufffe", "\r\n"]:
+        assert (regex.match(TEXT_PATTERN, text) is None) == (text_problem(text) is not None), repr(text)
+
+
+def test_a_report_names_the_fund_codes_it_reads_and_answers_404_for_an_unknown_fund(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/api/v1/reports/fund-statement.pdf", "/api/v1/reports/journal-register.{fmt}",
+                 "/api/v1/reports/integrity-certificate.pdf"):
+        documented = paths[path]["get"]
+        fund = next(p for p in documented["parameters"] if p["name"] == "fund")
+        assert fund["schema"]["pattern"] == r"^[0-9]{6}(?:-[0-9]{3})?$", path
+        assert "404" in documented["responses"], path
+    assert "404" in paths["/api/v1/trial-balance"]["get"]["responses"]

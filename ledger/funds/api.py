@@ -198,7 +198,8 @@ def entry_detail(voucher_no):
            tags=["journal"], query=TrialBalanceQuery,
            responses={200: ("One row per account (a county reviewer sees the accounts of the county's funds; "
                             "every fund balances on its own, so the rows still sum to zero)", TrialBalanceOut),
-                      422: "An `as_of`, `county` or `level` that cannot be used, named in `fields`"})
+                      404: "A `county` naming no county fund the user may see (named in `fields`)",
+                      422: "An `as_of` or `level` that cannot be used, named in `fields`"})
 def trial_balance():
     """The trial balance."""
     query = load_query()

@@ -47,6 +47,7 @@ from ..journal.holds import expired_pending_by_fund, release_expired_holds
 from ..journal.models import (Account, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry, Posting,
                               Side)
 from ..journal.posting import EntryDraft, Line, lock_funds, post_entry
+from ..text import safe_name
 from ..timeutil import local_today
 from .vocabulary import Purpose, ReceiptSource
 
@@ -708,6 +709,9 @@ def trial_balance_groups(session, user, as_of: date | None = None, county_code: 
         group.fund_names[group.fund_code] = group.fund_name
     if county_code and (county_code not in group_of or group_of[county_code].fund_code != county_code
                         or group_of[county_code].level != "county"):
+        if not errors:  # a filter naming no county the user may see: no such record (404), like a path
+            raise NotFound(f"No county fund {safe_name(county_code)!r} that you may see.",
+                           fields={"county": ["no county fund with this code that you may see"]})
         errors["county"] = ["no county fund with this code that you may see"]
     if errors:
         raise ValidationError(fields=errors)

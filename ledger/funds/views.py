@@ -263,7 +263,7 @@ def trial_balance():
             groups = services.trial_balance_groups(db.session, user, as_of=form.as_of.data,
                                                    county_code=form.county.data or None,
                                                    level=form.level.data or None)
-        except ValidationError as error:
+        except (ValidationError, NotFound) as error:  # NotFound: a county filter naming no county the user sees
             messages = {"county": _("There is no county fund with this code that you may see."),
                         "level": _("Choose a level from the list.")}
             for name, message in messages.items():

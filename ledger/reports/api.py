@@ -20,6 +20,7 @@ from ..extensions import db
 from ..openapi import operation
 from ..requests import after_commit, load_query
 from ..schemas import QuerySchema
+from ..timeutil import PLAUSIBLE_DATE_PATTERN
 from . import jobs, services
 from .models import RunStatus
 
@@ -58,14 +59,21 @@ def _generate(slug: str, fmt: str):
 
 
 REPORT_PARAMETERS = (
-    {"name": "fund", "in": "query", "required": True, "schema": {"type": "string"},
-     "description": "fund code, e.g. 370827"},
-    {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+    {"name": "fund", "in": "query", "required": True,
+     "schema": {"type": "string", "pattern": r"^[0-9]{6}(?:-[0-9]{3})?$"},
+     "description": "fund code, e.g. 370827 (a county) or 370827-001 (a village); a fund that does not exist or "
+                    "is outside the user's sight answers 404"},
+    {"name": "from", "in": "query", "required": True,
+     "schema": {"type": "string", "format": "date", "pattern": PLAUSIBLE_DATE_PATTERN},
+     "description": "the first day, YYYY-MM-DD (years 1900 to 2099)"},
+    {"name": "to", "in": "query", "required": True,
+     "schema": {"type": "string", "format": "date", "pattern": PLAUSIBLE_DATE_PATTERN},
+     "description": "the last day, YYYY-MM-DD; at most three years after `from`"},
 )
 BACKGROUND = {"name": "background", "in": "query", "required": False, "schema": {"type": "string", "enum": ["1"]},
               "description": "generate in the background even when the report is small"}
 BAD_PARAMETERS = "Bad or missing parameters, each named in `fields`"
+NO_FUND = "No such fund, or one outside the user's county"
 QUEUED = "Generating in the background; poll the job (`Location`, `status_url`)"
 LOG_LIMIT_MAX = 1000
 JOB_ID = {"job_id": {"description": "the job's id, as the 202 answer gives it"}}
@@ -79,7 +87,7 @@ def _file(description: str, *media_types: str) -> dict:
 @require_roles(*services.REPORT_ROLES)
 @operation("Fund statement PDF", tags=["reports"], parameters=(*REPORT_PARAMETERS, BACKGROUND),
            responses={200: _file("The PDF", "application/pdf"), 202: QUEUED, 400: BAD_PARAMETERS,
-                      404: "Fund outside the user's county"})
+                      404: NO_FUND})
 def report_fund_statement():
     """The fund statement (资金收支情况表) as PDF."""
     return _generate("fund-statement", "pdf")
@@ -91,7 +99,7 @@ def report_fund_statement():
            parameters=(*REPORT_PARAMETERS, BACKGROUND),
            responses={200: _file("The file", "application/pdf", "text/csv",
                                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                      202: QUEUED, 400: BAD_PARAMETERS, 413: "More rows than one report holds"})
+                      202: QUEUED, 400: BAD_PARAMETERS, 404: NO_FUND, 413: "More rows than one report holds"})
 def report_journal_register(fmt: str):
     """The journal register (记账凭证登记簿) as PDF, CSV or XLSX."""
     return _generate("journal-register", fmt)
@@ -100,7 +108,7 @@ def report_journal_register(fmt: str):
 @reports_api.get("/reports/integrity-certificate.pdf")
 @require_roles(*services.REPORT_ROLES)
 @operation("Integrity certificate PDF", tags=["reports"], parameters=(*REPORT_PARAMETERS, BACKGROUND),
-           responses={200: _file("The PDF", "application/pdf"), 202: QUEUED, 400: BAD_PARAMETERS})
+           responses={200: _file("The PDF", "application/pdf"), 202: QUEUED, 400: BAD_PARAMETERS, 404: NO_FUND})
 def report_integrity_certificate():
     """The integrity certificate (数据完整性证明) on its own."""
     return _generate("integrity-certificate", "pdf")

@@ -31,7 +31,7 @@ from typing import Callable, Iterator, Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from ..errors import BadRequest
+from ..errors import BadRequest, NotFound
 from ..funds.vocabulary import ENTRY_KIND_NAMES, Purpose
 from ..identity import shown_counterparty_id
 from ..journal.models import (
@@ -47,7 +47,7 @@ from ..journal.models import (
     Side,
 )
 from ..text import export_text, text_problem
-from ..timeutil import LOCAL_TZ, as_utc, parse_iso_date, utcnow
+from ..timeutil import LOCAL_TZ, as_utc, date_year_problem, parse_iso_date, utcnow
 
 #: Bumped whenever the layout or content of a report changes: it is part of the report id.
 REPORT_FORMAT_VERSION = 2
@@ -92,10 +92,15 @@ def _parse_date(value: str | None, name: str, errors: dict) -> date | None:
         errors[name] = ["Required: a date as YYYY-MM-DD."]
         return None
     try:
-        return parse_iso_date(value)
+        parsed = parse_iso_date(value)
     except ValueError:
         errors[name] = [f"Not a date as YYYY-MM-DD: {export_text(value[:40])!r}."]
         return None
+    problem = date_year_problem(parsed)
+    if problem is not None:
+        errors[name] = [problem]
+        return None
+    return parsed
 
 
 def parse_params(args: Mapping[str, str]) -> ReportParams:
@@ -172,7 +177,8 @@ def load_scope(session, fund_code: str) -> Scope:
         by_id[row.id] = row
     root_row = next((r for r in rows if r.code == fund_code), None)
     if root_row is None:
-        raise BadRequest(f"Unknown fund {fund_code!r}.", fields={"fund": [f"No fund has the code {fund_code!r}."]})
+        raise NotFound(f"Unknown fund {export_text(fund_code)!r}.",
+                       fields={"fund": [f"No fund has the code {export_text(fund_code)!r}."]})
 
     def level_of(row) -> str:
         return getattr(row.level, "value", row.level)

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
 from ..auth.permissions import require_roles
-from ..errors import BadRequest
+from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..funds import services as fund_services
 from ..money import format_cny
@@ -84,8 +84,8 @@ def generate():
                                                                                    "to": values["to"]}))
         kind, report_format = services.parse_kind(slug, fmt)
         report = services.prepare(db.session, current_user, kind, report_format, request.args)
-    except BadRequest as error:
-        return _form_page(values, error.fields, error.message, 400)
+    except (BadRequest, NotFound) as error:  # NotFound: a fund that does not exist or is not the user's to see
+        return _form_page(values, error.fields, error.message, error.status)
     if report.background:
         run = services.new_run(db.session, current_user, report, RunStatus.queued)
         after_commit(partial(jobs.submit, run.job_id))  # the queue reads the committed run
@@ -100,9 +100,9 @@ def generate():
 def statement():
     try:
         report = services.prepare(db.session, current_user, ReportKind.fund_statement, ReportFormat.pdf, request.args)
-    except BadRequest as error:
+    except (BadRequest, NotFound) as error:
         values = {**_defaults(), **{k: request.args.get(k, "") for k in ("fund", "from", "to")}}
-        return _form_page(values, error.fields, error.message, 400)
+        return _form_page(values, error.fields, error.message, error.status)
     context = services.statement_context(report, current_user)
     pdf_url = url_for("reports.generate", kind="fund-statement", format="pdf", fund=report.params.fund_code,
                       **{"from": report.params.date_from.isoformat(), "to": report.params.date_to.isoformat()})

@@ -174,11 +174,12 @@ def test_the_trial_balance_refuses_a_filter_naming_its_field(english, query, fie
     assert '<tbody class="tb-group">' not in text(page)
 
 
-@pytest.mark.parametrize("query, field", [("as_of=2026-02-30", "as_of"), ("level=town", "level"),
-                                          ("county=999999", "county")])
-def test_the_trial_balance_api_refuses_a_filter_naming_its_field(demo_app, demo_token_for, query, field):
+@pytest.mark.parametrize("query, field, status", [("as_of=2026-02-30", "as_of", 422), ("level=town", "level", 422),
+                                                  ("county=999999", "county", 404), ("county=370800", "county", 404)])
+def test_the_trial_balance_api_refuses_a_filter_naming_its_field(demo_app, demo_token_for, query, field, status):
+    """A filter that cannot be read is invalid (422); a county the user cannot see is no such record (404)."""
     response = demo_app.test_client().get(f"/api/v1/trial-balance?{query}", headers=demo_token_for("auditor"))
-    assert response.status_code in (400, 422)  # a query that cannot be read / a filter that cannot be used
+    assert response.status_code == status
     assert field in response.get_json()["error"]["fields"]
 
 

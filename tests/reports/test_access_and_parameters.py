@@ -33,8 +33,18 @@ def test_no_token_no_report(reports_app):
     assert reports_app.test_client().get(STATEMENT, query_string=YUTAI).status_code == 401
 
 
+def test_an_unknown_fund_is_no_such_record(api):
+    """Like a fund outside the user's county: 404, naming the field."""
+    client, headers = api("auditor")
+    response = client.get(STATEMENT, query_string={"fund": "999999", **Q1}, headers=headers)
+    assert response.status_code == 404
+    error = response.get_json()["error"]
+    assert error["code"] == "not_found" and "fund" in error["fields"] and "999999" in error["message"]
+
+
 @pytest.mark.parametrize("query, field, reason", [
-    ({"fund": "999999", **Q1}, "fund", "Unknown fund"),
+    ({"fund": "370827", "from": "0075-07-04", "to": "2026-01-01"}, "from", "years 1900 to 2099"),
+    ({"fund": "370827", "from": "2026-01-01", "to": "9999-12-31"}, "to", "years 1900 to 2099"),
     ({"fund": "370827", "from": "2026-03-31", "to": "2026-01-01"}, "from", "after it ends"),
     ({"fund": "370827", "from": "2026-02-30", "to": "2026-03-31"}, "from", "Not a date"),
     ({"fund": "370827", "from": "31.01.2026", "to": "2026-03-31"}, "from", "Not a date"),
