@@ -45,7 +45,7 @@ def _rows(n: int):
             else ("借 5101.370827 救助支出", "贷 1002.370827 银行存款"),
             counterparty=f"张秀英 3708**********{i % 10000:04d}", counterparty_name="张秀英",
             counterparty_id_masked=f"3708**********{i % 10000:04d}", debit_fen=debit, credit_fen=credit,
-            balance_fen=balance, mark="", is_reversal=False, is_reversed=False)
+            balance_fen=balance, mark="", is_reversal=False, is_reversed=False, preparer="市财务 王芳")
 
 
 def child_ours(n: int) -> dict:

@@ -202,7 +202,8 @@ def fund_entries(session, user, code: str, page: int = 1, per_page: int = 50) ->
         sa.select(JournalEntry).where(JournalEntry.id.in_(touching))
         .order_by(JournalEntry.value_on.desc(), JournalEntry.id.desc())
         .limit(per_page).offset((page - 1) * per_page)
-        .options(selectinload(JournalEntry.postings).joinedload(Posting.account).joinedload(Account.fund))))
+        .options(selectinload(JournalEntry.postings).joinedload(Posting.account).joinedload(Account.fund),
+                 selectinload(JournalEntry.created_by))))
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
 
 

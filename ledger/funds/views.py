@@ -174,7 +174,7 @@ def _entry_rows(entries):
         funds = {posting.account.fund.code: posting.account.fund.name for posting in entry.postings}
         data["funds"] = [(code, funds[code]) for code in sorted(funds)]
         data["amount"] = services.entry_amount_fen(entry)
-        data["preparer"] = entry.created_by.display_name if entry.created_by is not None else ""
+        data["preparer"] = (data["prepared_by"] or {}).get("display_name", "")
         rows.append(data)
     return rows
 

@@ -209,3 +209,26 @@ def test_the_api_says_what_a_part_paid_hold_released(api):
     assert response.status_code in (200, 201), response.get_json()
     body = response.get_json()["hold"]
     assert (body["posted"], body["released"]) == ("600.00", "400.00")
+
+
+# --- the preparer (制单人) ---------------------------------------------------------------------------
+
+def test_a_voucher_names_who_prepared_it_on_its_page_in_the_list_and_in_the_api(api, browser):
+    finance = api()
+    response = finance.post(f"/funds/{YUTAI}/receipts", {"amount": "12.34", "source": "donation",
+                                                        "payer_name": "某爱心企业"})
+    assert response.status_code == 201, response.get_json()
+    voucher = response.get_json()["voucher_no"]
+
+    entry = finance.get(f"/entries/{voucher}").get_json()
+    assert entry["prepared_by"] == {"username": "finance", "display_name": "财务 王会计"}
+    listed = finance.get(f"/funds/{YUTAI}/entries?per_page=5").get_json()["items"]
+    assert [item["prepared_by"]["username"] for item in listed if item["voucher_no"] == voucher] == ["finance"]
+
+    reader = browser("auditor")
+    reader.get("/lang/zh_CN")
+    page = text(reader.get(f"/funds/entries/{voucher}"))
+    assert "<dt>制单人</dt>" in page
+    assert '<dd class="preparer">财务 王会计</dd>' in page
+    listing = text(reader.get(f"/funds/entries?counterparty={voucher}"))
+    assert "制单人" in listing and "财务 王会计" in listing
