@@ -89,8 +89,9 @@ def _seed_openings(session, funds: dict[str, Fund], done: set[str]) -> None:
     def opening(code, amount_fen, source, payer, memo):
         key = f"seed:opening:{code}"
         if code in funds and key not in done:
+            # The year's budgeted opening money, from the demo's own figures: confirmed by the command.
             services.record_receipt(session, None, code, amount_fen, source=source, payer_name=payer,
-                                    value_on=OPENING_ON, memo=memo, idempotency_key=key)
+                                    value_on=OPENING_ON, memo=memo, idempotency_key=key, confirm_large_amount=True)
 
     opening(CITY_FUND_CODE, CITY_OPENING_FEN, "government", "济宁市财政局", "2026年度市级特别响应救助资金")
     for code, amount_fen in COUNTY_OPENING_FEN.items():

@@ -81,6 +81,12 @@ class ReceiptIn(StrictSchema):
                                metadata={"description": "the donor or paying body"})
     value_on = fields.Date(load_default=None, metadata={"description": "business date; default today"})
     memo = fields.String(load_default="", validate=validate.Length(max=1000))
+    confirm_large_amount = fields.Boolean(
+        load_default=False, truthy={True}, falsy={False},
+        metadata={"description": "true confirms a receipt above the large-receipt threshold "
+                                 "(LARGE_RECEIPT_CONFIRM_FEN, default 500000.00 yuan); without it such a receipt "
+                                 "is refused with 422 `confirmation_required`, naming this field, the amount and "
+                                 "the amount in Chinese capital words"})
 
 
 class AllocationIn(StrictSchema):

@@ -30,12 +30,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import selectinload
 
 from ..auth.access import Actor, fund_scope, require, sees_region
 from ..audit import AuditEvent
 from ..auth.models import Region, User
-from ..errors import AllocationOffTree, Conflict, NotFound, ValidationError
+from ..config import LARGE_RECEIPT_CONFIRM_FEN_DEFAULT
+from ..errors import AllocationOffTree, ConfirmationRequired, Conflict, NotFound, ValidationError
 from ..identity import IdentityNumberError, validate_credit_code, validate_resident_id
 from ..journal import holds, periods
 from ..journal.balances import account_totals, fund_posted_balances
@@ -47,6 +49,7 @@ from ..journal.holds import expired_pending_by_fund, release_expired_holds
 from ..journal.models import (Account, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry, Posting,
                               Side)
 from ..journal.posting import EntryDraft, Line, lock_funds, post_entry
+from ..money import amount_in_words, fen_to_decimal_string
 from ..timeutil import local_today
 from .vocabulary import Purpose, ReceiptSource
 
@@ -277,9 +280,25 @@ def _value_on(value_on) -> date:
 
 # --- money movements ---------------------------------------------------------------------------------
 
+def large_receipt_confirm_fen() -> int:
+    """The largest receipt recorded without a confirmation, in fen (`LARGE_RECEIPT_CONFIRM_FEN`)."""
+    if has_app_context():
+        return int(current_app.config.get("LARGE_RECEIPT_CONFIRM_FEN", LARGE_RECEIPT_CONFIRM_FEN_DEFAULT))
+    return LARGE_RECEIPT_CONFIRM_FEN_DEFAULT
+
+
+def receipt_needs_confirmation(amount_fen: int) -> bool:
+    """Whether a receipt of `amount_fen` is recorded only once confirmed (above the threshold)."""
+    return amount_fen > large_receipt_confirm_fen()
+
+
 def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: str, payer_name: str,
-                   value_on: date, memo: str = "", idempotency_key: str | None = None):
-    """Money in: Dr cash / Cr donation or grant income. Returns the JournalEntry."""
+                   value_on: date, memo: str = "", idempotency_key: str | None = None,
+                   confirm_large_amount: bool = False):
+    """Money in: Dr cash / Cr donation or grant income. Returns the JournalEntry.
+
+    Above `LARGE_RECEIPT_CONFIRM_FEN` the receipt is refused with ConfirmationRequired unless
+    `confirm_large_amount` is True (the person saw the amount in figures and in words)."""
     actor = require(user, "funds.write")
     _visible_funds(session, actor, [fund_code])
     _amount(amount_fen)
@@ -287,6 +306,14 @@ def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: st
         raise ValidationError(fields={"source": [f"must be one of {', '.join(ReceiptSource.codes())}"]})
     if not (payer_name or "").strip():
         raise ValidationError(fields={"payer_name": ["say who paid the money in"]})
+    threshold = large_receipt_confirm_fen()
+    if amount_fen > threshold and confirm_large_amount is not True:
+        problem = (f"a receipt above {fen_to_decimal_string(threshold)} yuan is recorded only when confirmed: "
+                   f"check {fen_to_decimal_string(amount_fen)} ({amount_in_words(amount_fen)}) and send "
+                   f"confirm_large_amount: true")
+        raise ConfirmationRequired(fields={"confirm_large_amount": [problem]},
+                                   amount=fen_to_decimal_string(amount_fen), amount_in_words=amount_in_words(amount_fen),
+                                   confirm_above=fen_to_decimal_string(threshold))
     income = AccountRole.donation_income if source == "donation" else AccountRole.grant_income
     return post_entry(session, EntryDraft(
         kind=EntryKind.receipt, value_on=_value_on(value_on), chain_fund_code=fund_code,

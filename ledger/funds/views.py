@@ -23,6 +23,7 @@ from ..auth.permissions import require_roles
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..journal.models import EntryKind, Hold
+from ..money import amount_in_words
 from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today, to_local, utcnow
 from ..web import exports
@@ -364,12 +365,24 @@ def receipt(code):
     user = _user()
     balance = services.fund_balance(db.session, user, code)
     form = ReceiptForm()
+    if request.method == "POST" and request.form.get("back"):
+        # Back from the confirmation page: the form again with what was typed and its one-time key.
+        form.confirm_large_amount.data = ""
+        return render_template("funds/receipt.html", form=form, balance=balance)
+    if (request.method == "POST" and form.confirm_large_amount.data != "yes" and form.validate_on_submit()
+            and services.receipt_needs_confirmation(form.amount.fen)):
+        # A very large receipt: the amount in figures and in words, the fund and the payer, to confirm.
+        form.confirm_large_amount.data = "yes"
+        return render_template("funds/receipt_confirm.html", form=form, balance=balance,
+                               amount_words=amount_in_words(form.amount.fen),
+                               confirm_above_fen=services.large_receipt_confirm_fen())
 
     def operation(key):
         entry = services.record_receipt(
             db.session, user, code, form.amount.fen, source=form.source.data,
             payer_name=form.payer_name.data.strip(), value_on=form.value_on.data,
-            memo=(form.memo.data or "").strip(), idempotency_key=key)
+            memo=(form.memo.data or "").strip(), idempotency_key=key,
+            confirm_large_amount=form.confirm_large_amount.data == "yes")
         return {"voucher_no": entry.voucher_no}
     answer, status = form_write(form, operation, _recorded(_("Receipt recorded: voucher {voucher}."),
                                                         "funds.fund", code=code),
