@@ -770,3 +770,46 @@ def fund_tree_matching(roots: list[FundBalance], text: str) -> list[FundBalance]
         return None
 
     return [node for node in (kept(root) for root in roots) if node is not None]
+
+
+# --- the fund picker: funds found by part of their name or code ------------------------------------------
+
+FUND_PICKER_LIMIT_DEFAULT = 20
+FUND_PICKER_LIMIT_MAX = 50
+FUND_PICKER_QUERY_MAX = 100
+
+
+@dataclass(frozen=True)
+class FundChoice:
+    """One fund a picker offers: its code, name and level, and the name of the fund above it."""
+
+    code: str
+    name: str
+    level: str
+    parent_name: str | None
+
+
+def fund_choices(session, user, text: str = "", limit: int = FUND_PICKER_LIMIT_DEFAULT) -> tuple[list[FundChoice], bool]:
+    """The visible funds whose name or code contains `text` (every visible fund when it is empty),
+    at most `limit` (1 to FUND_PICKER_LIMIT_MAX) of them: the city first, then the counties, then the
+    villages, each in code order; and whether more funds matched than were returned.
+
+    Scoped like every read: a county's people find their county and its villages only; a fund out of
+    scope is never offered. ValidationError names `limit` or `q` when they cannot be used."""
+    actor = require(user, "funds.read")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= FUND_PICKER_LIMIT_MAX:
+        raise ValidationError(fields={"limit": [f"must be a whole number from 1 to {FUND_PICKER_LIMIT_MAX}"]})
+    wanted = (text or "").strip()
+    if len(wanted) > FUND_PICKER_QUERY_MAX:
+        raise ValidationError(fields={"q": [f"must be at most {FUND_PICKER_QUERY_MAX} characters"]})
+    funds, parents = Fund.__table__, Fund.__table__.alias("parent_fund")
+    query = (sa.select(funds.c.code, funds.c.name, funds.c.level, parents.c.name)
+             .outerjoin(parents, parents.c.id == funds.c.parent_id).where(fund_scope(actor, funds)))
+    if wanted:
+        pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(funds.c.name.ilike(pattern, escape="\\"), funds.c.code.ilike(pattern, escape="\\")))
+    level_order = sa.case((funds.c.level == "city", 0), (funds.c.level == "county", 1), else_=2)
+    rows = session.execute(query.order_by(level_order, funds.c.code).limit(limit + 1)).all()
+    choices = [FundChoice(code=code, name=name, level=getattr(level, "value", level), parent_name=parent_name)
+               for code, name, level, parent_name in rows[:limit]]
+    return choices, len(rows) > limit

@@ -10,9 +10,10 @@ flash naming the voucher. Each write runs once per form key (see `forms.OnceForm
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -121,6 +122,29 @@ def _tree_export(export_format, roots, as_of):
              exports.Money(node.total_available_fen)] for node in _flatten(roots))
     filename = f"funds-{as_of.isoformat()}" if as_of else "funds"
     return exports.list_file(export_format, filename, _("Funds"), header, rows)
+
+
+@funds_bp.get("/picker")
+@login_required
+@require_roles(*READERS)
+def picker():
+    """The fund picker's answers (`static/fund-picker.js`): the visible funds whose name or code
+    contain `q`, at most `limit` (default 20, at most 50), as JSON; 422 naming a bad parameter."""
+    raw_limit = request.args.get("limit", "").strip()
+    try:
+        if raw_limit and not re.fullmatch(r"[0-9]{1,4}", raw_limit, re.ASCII):
+            raise ValidationError(fields={"limit": [f"must be a whole number from 1 to "
+                                                    f"{services.FUND_PICKER_LIMIT_MAX}"]})
+        limit = int(raw_limit) if raw_limit else services.FUND_PICKER_LIMIT_DEFAULT
+        choices, more = services.fund_choices(db.session, _user(), query_text("q", services.FUND_PICKER_QUERY_MAX + 1),
+                                              limit)
+    except ValidationError as error:
+        return jsonify(error.to_dict()), 422
+    return jsonify({"items": [{"code": choice.code, "name": choice.name, "level": choice.level,
+                               "level_label": str(LEVEL_LABELS.get(choice.level, choice.level)),
+                               "parent_name": choice.parent_name, "label": f"{choice.name} ({choice.code})"}
+                              for choice in choices],
+                    "more": more})
 
 
 @funds_bp.get("/<code>")
