@@ -1,0 +1,72 @@
+"""The fund picker in Chromium: finance staff type part of a fund's name into the allocation form,
+move through the funds found with the keyboard, pick one, and the allocation is recorded between
+the funds they picked. The picker is an ARIA combobox over a listbox, and Escape closes it."""
+from __future__ import annotations
+
+from tests.e2e.browser import DESKTOP, screenshot
+from tests.e2e.test_finance_and_auditor_flows import recorded_voucher, submit
+
+COUNTY = "370827"  # 鱼台县慈善救急难项目
+VILLAGE = "370827-001"  # 滨湖街道城西村
+
+
+def choose_with_the_keyboard(page, combobox: str, typed: str, code: str, shot: str | None = None) -> str:
+    """Type `typed` into the combobox, press Down until the fund `code` is the active option, press
+    Enter; return the id of the listbox it controls."""
+    box = page.locator(combobox)
+    box.click()
+    box.press_sequentially(typed, delay=30)
+    listbox_id = box.get_attribute("aria-controls")
+    listbox = page.locator(f"#{listbox_id}")
+    listbox.locator(f"[role=option][data-code='{code}']").wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    codes = listbox.locator("[role=option]").evaluate_all("options => options.map(o => o.dataset.code)")
+    for _step in range(codes.index(code) + 1):
+        box.press("ArrowDown")
+    active = box.get_attribute("aria-activedescendant")
+    assert page.locator(f"#{active}").get_attribute("data-code") == code
+    assert page.locator(f"#{active}").get_attribute("aria-selected") == "true"
+    if shot:
+        screenshot(page, "finance", shot, DESKTOP)
+    box.press("Enter")
+    assert box.get_attribute("aria-expanded") == "false" and listbox.is_hidden()
+    return listbox_id
+
+
+def test_finance_types_part_of_a_fund_name_and_picks_it(visit, live_server):
+    visitor = visit("finance")
+    visitor.sign_in()
+    page = visitor.page(DESKTOP)
+    page.goto(live_server("/funds/allocation"))
+
+    # The plain selects became comboboxes; the label still names what is typed into.
+    source = page.locator("input#from_fund[role=combobox]")
+    assert source.get_attribute("aria-autocomplete") == "list"
+    assert page.locator("select[name=from_fund]").is_hidden()
+    assert page.locator("label[for=from_fund]").inner_text()
+
+    # Escape closes the list without picking anything.
+    source.click()
+    source.press_sequentially("鱼台", delay=30)
+    page.locator("#from_fund-listbox [role=option]").first.wait_for()
+    source.press("Escape")
+    assert page.locator("#from_fund-listbox").is_hidden()
+    assert page.eval_on_selector("select[name=from_fund]", "select => select.value") == ""
+    source.fill("")
+
+    choose_with_the_keyboard(page, "input#from_fund", "鱼台县慈善", COUNTY)
+    choose_with_the_keyboard(page, "input#to_fund", "城西", VILLAGE, shot="fund-picker-open")
+    assert page.eval_on_selector("select[name=from_fund]", "select => select.value") == COUNTY
+    assert page.eval_on_selector("select[name=to_fund]", "select => select.value") == VILLAGE
+    assert "城西村" in page.input_value("input#to_fund")
+    screenshot(page, "finance", "fund-picker", DESKTOP)
+
+    page.fill("input[name=amount]", "12.00")
+    submit(page)
+    flash = recorded_voucher(page, live_server, COUNTY)
+    voucher = flash[flash.index("JZ-"):].split()[0].rstrip("。.")
+    page.goto(live_server(f"/funds/entries/{voucher}"))
+    postings = page.inner_text("table.grid")
+    assert COUNTY in postings and VILLAGE in postings
+
+    assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
