@@ -299,7 +299,7 @@ def certificate_flowables(context: ReportContext, font: str, width: float | None
         ("FONT", (0, 0), (-1, -1), font),  # cells set their font even around paragraphs
     ]))
     out += [table, Spacer(1, 4 * mm)]
-    head_rows = [["基金代码", "基金名称", "链头序号", "期间内凭证", "链头摘要 (SHA-256)"]]
+    head_rows = [["基金代码", "基金名称", "链头序号", "期间内凭证", "链头摘要（SHA-256）"]]
     widths = _heads_widths(width)
     digest_size = 7 if widths[4] > 100 * mm else 6.2
     for head in integrity.heads:

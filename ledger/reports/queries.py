@@ -68,7 +68,7 @@ KIND_LABELS = {kind: names[0] for kind, names in ENTRY_KIND_NAMES.items()}  # re
 PURPOSE_LABELS = Purpose.chinese_names()  # reports are in Chinese: the ledger's own purpose names
 UNSPECIFIED_PURPOSE = "unspecified"
 
-LEVEL_LABELS = {"city": "市级", "county": "县级", "village": "村(社区)级"}
+LEVEL_LABELS = {"city": "市级", "county": "县级", "village": "村（社区）级"}
 
 #: The bureau that issues every report.
 ISSUER = "济宁市民政局"
