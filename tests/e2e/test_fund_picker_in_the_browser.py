@@ -70,3 +70,29 @@ def test_finance_types_part_of_a_fund_name_and_picks_it(visit, live_server):
     assert COUNTY in postings and VILLAGE in postings
 
     assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
+
+
+def test_finance_confirms_a_very_large_receipt_after_reading_it_back_in_words(visit, live_server):
+    """Above 500,000.00 yuan the receipt form first shows the amount in figures and in capital
+    words with the fund and payer; Back returns to the form as typed, Confirm records it once."""
+    visitor = visit("finance")
+    visitor.sign_in()
+    page = visitor.page(DESKTOP)
+    page.goto(live_server(f"/funds/{COUNTY}/receipt"))
+    page.fill("input[name=amount]", "600000.50")
+    page.fill("input[name=payer_name]", "鱼台县某集团公司")
+    submit(page)
+    card = page.inner_text(".confirm-large-receipt")
+    assert "¥600,000.50" in card and "陆拾万元伍角整" in card
+    assert "鱼台县某集团公司" in card and COUNTY in card
+    screenshot(page, "finance", "large-receipt-confirm", DESKTOP)
+
+    submit(page, "form:has(input[name=back])")
+    assert page.input_value("input[name=amount]") == "600000.50"
+    assert page.input_value("input[name=payer_name]") == "鱼台县某集团公司"
+    submit(page)
+    submit(page, "form:has(input[name=confirm_large_amount][value=yes])")
+    flash = recorded_voucher(page, live_server, COUNTY)
+    assert "JZ-" in flash
+
+    assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
