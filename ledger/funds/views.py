@@ -199,7 +199,8 @@ def _entry_rows(entries):
         funds = {posting.account.fund.code: posting.account.fund.name for posting in entry.postings}
         data["funds"] = [(code, funds[code]) for code in sorted(funds)]
         data["amount"] = services.entry_amount_fen(entry)
-        data["preparer"] = (data["prepared_by"] or {}).get("display_name", "")
+        data["preparer"] = (data["prepared_by"]["display_name"] if data["prepared_by"]
+                            else str(_("the system (no user)")))
         rows.append(data)
     return rows
 

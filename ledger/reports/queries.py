@@ -433,7 +433,7 @@ class RegisterRow:
     mark: str  # reversal marks
     is_reversal: bool
     is_reversed: bool
-    preparer: str = ""  # 制单人: the display name of the user who recorded the voucher ("" for the system)
+    preparer: str = ""  # 制单人: the display name of the user who recorded the voucher, 系统 for a command
 
 
 def register_count(session, scope: Scope, params: ReportParams) -> int:
@@ -526,7 +526,7 @@ def _register_row(entry, postings, balance, cash_ids, scope, reversed_by) -> tup
         counterparty_name=entry.counterparty_name or "", counterparty_id_masked=masked, debit_fen=debit,
         credit_fen=credit, balance_fen=balance, mark="；".join(marks),
         is_reversal=bool(entry.reverses_voucher), is_reversed=entry.id in reversed_by,
-        preparer=entry.preparer_name or entry.preparer_username or "")
+        preparer=entry.preparer_name or entry.preparer_username or "系统")
 
 
 # --------------------------------------------------------------------------- integrity
