@@ -790,7 +790,8 @@ class FundChoice:
 
 
 def fund_choices(session, user, text: str = "", limit: int = FUND_PICKER_LIMIT_DEFAULT) -> tuple[list[FundChoice], bool]:
-    """The visible funds whose name or code contains `text` (every visible fund when it is empty),
+    """The visible funds matching every word of `text` in their name or code or their parent's name
+    (every visible fund when `text` is empty),
     at most `limit` (1 to FUND_PICKER_LIMIT_MAX) of them: the city first, then the counties, then the
     villages, each in code order; and whether more funds matched than were returned.
 
@@ -805,9 +806,12 @@ def fund_choices(session, user, text: str = "", limit: int = FUND_PICKER_LIMIT_D
     funds, parents = Fund.__table__, Fund.__table__.alias("parent_fund")
     query = (sa.select(funds.c.code, funds.c.name, funds.c.level, parents.c.name)
              .outerjoin(parents, parents.c.id == funds.c.parent_id).where(fund_scope(actor, funds)))
-    if wanted:
-        pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(sa.or_(funds.c.name.ilike(pattern, escape="\\"), funds.c.code.ilike(pattern, escape="\\")))
+    # Every word typed must be in the fund's name or code or in the name of the fund above it, so
+    # that "鱼台 城西" finds Yutai's 城西村 among the city's several 城西.
+    for word in wanted.split():
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(funds.c.name.ilike(pattern, escape="\\"), funds.c.code.ilike(pattern, escape="\\"),
+                                   parents.c.name.ilike(pattern, escape="\\")))
     level_order = sa.case((funds.c.level == "city", 0), (funds.c.level == "county", 1), else_=2)
     rows = session.execute(query.order_by(level_order, funds.c.code).limit(limit + 1)).all()
     choices = [FundChoice(code=code, name=name, level=getattr(level, "value", level), parent_name=parent_name)

@@ -32,6 +32,11 @@
       ["aria-describedby", "aria-invalid", "aria-required"].forEach(function (name) {
         if (control.hasAttribute(name)) { input.setAttribute(name, control.getAttribute(name)); }
       });
+      // A hidden control cannot show the browser's "fill this in": the text box asks instead.
+      if (control.required) {
+        input.required = true;
+        control.required = false;
+      }
       var chosen = control.options[control.selectedIndex];
       input.value = chosen && chosen.value ? chosen.text.trim() : "";
       control.hidden = true;

@@ -3,7 +3,7 @@ move through the funds found with the keyboard, pick one, and the allocation is 
 the funds they picked. The picker is an ARIA combobox over a listbox, and Escape closes it."""
 from __future__ import annotations
 
-from tests.e2e.browser import DESKTOP, screenshot
+from tests.e2e.browser import DESKTOP, PHONE, horizontal_overflow, screenshot
 from tests.e2e.test_finance_and_auditor_flows import recorded_voucher, submit
 
 COUNTY = "370827"  # 鱼台县慈善救急难项目
@@ -94,5 +94,28 @@ def test_finance_confirms_a_very_large_receipt_after_reading_it_back_in_words(vi
     submit(page, "form:has(input[name=confirm_large_amount][value=yes])")
     flash = recorded_voucher(page, live_server, COUNTY)
     assert "JZ-" in flash
+
+    assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
+
+
+def test_the_auditor_picks_a_report_fund_by_clicking_at_phone_width(visit, live_server):
+    """The report form's fund picker on a phone: type part of a county's name, tap the fund; the
+    form's own fund field now holds its code, the browser's required check speaks at the text box,
+    and nothing scrolls sideways with the list open."""
+    visitor = visit("auditor")
+    visitor.sign_in()
+    page = visitor.page(PHONE)
+    page.goto(live_server("/reports/"))
+    box = page.locator("input#fund[role=combobox]")
+    assert box.get_attribute("required") is not None
+    box.click()
+    box.press_sequentially("曲阜", delay=30)
+    option = page.locator("#fund-listbox [role=option][data-code='370881']")
+    option.wait_for()
+    assert horizontal_overflow(page) is None, horizontal_overflow(page)
+    screenshot(page, "auditor", "report-fund-picker", PHONE)
+    option.click()
+    assert page.eval_on_selector("select[name=fund]", "select => select.value") == "370881"
+    assert "370881" in box.input_value() and page.locator("#fund-listbox").is_hidden()
 
     assert not visitor.problems.seen, "\n".join(visitor.problems.seen)

@@ -28,6 +28,14 @@ def test_typing_part_of_a_name_finds_those_funds_city_and_counties_first(picker)
     assert first["label"] == f"{first['name']} (370827)" and first["level"] == "county"
 
 
+def test_every_word_narrows_and_a_county_name_finds_its_villages_too(picker):
+    everywhere = [item["code"] for item in picker(q="城西", limit="50").get_json()["items"]]
+    assert "370827-001" in everywhere and len({code[:6] for code in everywhere}) > 1
+    assert [item["code"] for item in picker(q="鱼台 城西").get_json()["items"]] == ["370827-001"]
+    qufu = [item["code"] for item in picker(q="曲阜", limit="50").get_json()["items"]]
+    assert qufu[0] == "370881" and len(qufu) > 1 and all(code.startswith("370881") for code in qufu)
+
+
 def test_a_code_finds_its_fund_and_an_unknown_text_finds_nothing(picker):
     items = picker(q="370827-012").get_json()["items"]
     assert [item["code"] for item in items] == ["370827-012"]
