@@ -56,6 +56,7 @@ REFUSED_BY_RULES = {
     ("POST", "/api/v1/funds/{code}/holds"): "a payee's resident ID has a check digit",
     ("POST", "/api/v1/periods/{month}/close"): "a month closes once it has ended",
     ("POST", "/api/v1/allocations"): "money moves one level along the fund tree",
+    ("POST", "/api/v1/funds/{code}/receipts"): "a receipt above LARGE_RECEIPT_CONFIRM_FEN needs confirm_large_amount",
 }
 
 
