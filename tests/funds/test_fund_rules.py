@@ -233,6 +233,20 @@ def test_a_voucher_names_who_prepared_it_on_its_page_in_the_list_and_in_the_api(
     listing = text(reader.get(f"/funds/entries?counterparty={voucher}"))
     assert "制单人" in listing and "财务 王会计" in listing
 
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    exported = reader.get(f"/funds/entries?counterparty={voucher}&export=csv")
+    rows = list(csv.reader(io.StringIO(exported.get_data().decode("utf-8-sig"))))
+    column = rows[0].index("制单人")
+    assert [row[column] for row in rows[1:] if row[0] == voucher] == ["财务 王会计"]
+    sheet = load_workbook(io.BytesIO(reader.get(f"/funds/entries?counterparty={voucher}&export=xlsx").data)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = next(row for row in values if "制单人" in row)
+    assert [row[header.index("制单人")] for row in values if row[0] == voucher] == ["财务 王会计"]
+
 
 # --- a very large receipt is confirmed first --------------------------------------------------------
 
