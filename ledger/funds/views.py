@@ -28,6 +28,7 @@ from ..money import amount_in_words
 from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today, to_local, utcnow
 from ..web import exports
+from ..web.filters import named_code
 from ..web.navigation import add_section
 from . import services
 from .api import visible_entry
@@ -142,7 +143,7 @@ def picker():
         return jsonify(error.to_dict()), 422
     return jsonify({"items": [{"code": choice.code, "name": choice.name, "level": choice.level,
                                "level_label": str(LEVEL_LABELS.get(choice.level, choice.level)),
-                               "parent_name": choice.parent_name, "label": f"{choice.name} ({choice.code})"}
+                               "parent_name": choice.parent_name, "label": named_code(choice.name, choice.code)}
                               for choice in choices],
                     "more": more})
 
@@ -216,7 +217,7 @@ def _entries_export(export_format, user, wanted):
                 shown_id = (counterparty.get("id_number") or "") if counterparty.get("kind") == "fund" \
                     else exports.masked(counterparty.get("id_number"))
                 yield [data["voucher_no"], data["value_on"], str(entry_kind_label(data["kind"])),
-                       "; ".join(f"{name} ({code})" for code, name in data["funds"]),
+                       "; ".join(named_code(name, code) for code, name in data["funds"]),
                        counterparty.get("name") or "", shown_id, data["memo"], exports.Money(data["amount"]),
                        data["preparer"], data["reverses"] or "", data["reversed_by"] or ""]
             if page_number * page.per_page >= page.total:
@@ -271,7 +272,7 @@ def _trial_balance_form(user) -> TrialBalanceForm:
     counties = [county for root in services.fund_tree(db.session, user)
                 for county in (root.children if root.level == "city" else [root]) if county.level == "county"]
     form.county.choices = [SelectChoice("", _("All counties"))] + [
-        SelectChoice(county.code, f"{county.name} ({county.code})") for county in counties]
+        SelectChoice(county.code, named_code(county.name, county.code)) for county in counties]
     form.level.choices = [SelectChoice("", _("All levels"))] + [
         SelectChoice(level, str(LEVEL_LABELS[level])) for level in services.FUND_LEVELS]
     return form
@@ -374,11 +375,11 @@ def _fund_choices(user) -> list[SelectChoice]:
     for root in services.fund_tree(db.session, user):
         counties = root.children if root.level == "city" else [root]
         if root.level == "city":
-            options.append(SelectChoice(root.code, f"{root.name} ({root.code})", optgroup=top))
-        options.extend(SelectChoice(county.code, f"{county.name} ({county.code})", optgroup=top)
+            options.append(SelectChoice(root.code, named_code(root.name, root.code), optgroup=top))
+        options.extend(SelectChoice(county.code, named_code(county.name, county.code), optgroup=top)
                        for county in counties)
         for county in counties:
-            options.extend(SelectChoice(village.code, f"{village.name} ({village.code})", optgroup=county.name)
+            options.extend(SelectChoice(village.code, named_code(village.name, village.code), optgroup=county.name)
                            for village in county.children)
     return options
 

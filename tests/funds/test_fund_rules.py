@@ -317,7 +317,7 @@ def test_the_web_form_shows_the_amount_in_words_and_posts_only_when_confirmed(br
     assert page.status_code == 200
     html = text(page)
     assert "壹佰万零伍佰元零伍分" in html and "¥1,000,500.05" in html
-    assert "某集团公司" in html and f"({YUTAI})" in html
+    assert "某集团公司" in html and f"（{YUTAI}）" in html  # full-width parentheses in Chinese
     assert f'value="{key}"' in html and 'name="confirm_large_amount" type="hidden" value="yes"' in html
     assert finance.entry_total(YUTAI) == before  # nothing posted yet
 
