@@ -119,3 +119,22 @@ def test_the_auditor_picks_a_report_fund_by_clicking_at_phone_width(visit, live_
     assert "370881" in box.input_value() and page.locator("#fund-listbox").is_hidden()
 
     assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
+
+
+def test_the_voucher_filter_takes_the_code_of_the_fund_picked(visit, live_server):
+    """On the voucher list the fund filter is a text box: picking a fund puts its code there, and
+    the list then shows that fund's vouchers only."""
+    visitor = visit("finance")
+    visitor.sign_in()
+    page = visitor.page(DESKTOP)
+    page.goto(live_server("/funds/entries"))
+    assert page.locator("input#fund").get_attribute("list") is None  # the listbox replaces the datalist
+    choose_with_the_keyboard(page, "input#fund", "鱼台 城西", VILLAGE)
+    assert page.input_value("input#fund") == VILLAGE
+    with page.expect_navigation():
+        page.click("form.filter-form button[type=submit]")
+    assert f"fund={VILLAGE}" in page.url
+    funds_column = page.locator("table.entries tbody tr td:nth-child(4)").all_inner_texts()
+    assert funds_column and all("城西村" in cell for cell in funds_column)
+
+    assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
