@@ -377,7 +377,7 @@ def batch_figure(url: str, size: int) -> None:
                 needed[code] += amount
             for code, amount in sorted(needed.items()):
                 services.record_receipt(session, user, code, amount, source="donation", payer_name="爱心人士",
-                                        value_on=VALUE_ON, memo="payment run funding")
+                                        value_on=VALUE_ON, memo="payment run funding", confirm_large_amount=True)
             session.commit()
 
             started = time.perf_counter()

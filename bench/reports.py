@@ -45,7 +45,7 @@ def _rows(n: int):
             else ("借 5101.370827 救助支出", "贷 1002.370827 银行存款"),
             counterparty=f"张秀英 3708**********{i % 10000:04d}", counterparty_name="张秀英",
             counterparty_id_masked=f"3708**********{i % 10000:04d}", debit_fen=debit, credit_fen=credit,
-            balance_fen=balance, mark="", is_reversal=False, is_reversed=False)
+            balance_fen=balance, mark="", is_reversal=False, is_reversed=False, preparer="市财务 王芳")
 
 
 def child_ours(n: int) -> dict:
@@ -82,8 +82,9 @@ def child_bare(n: int) -> dict:
     from ledger.reports.fonts import font_path
 
     pdfmetrics.registerFont(TTFont("Bare", str(font_path()), subfontIndex=0))
-    header = ["凭证号", "记账日期", "类型", "摘要", "会计科目", "对方单位/个人", "借方（收入）", "贷方（支出）", "余额"]
-    widths = [w * mm for w in (38, 18, 13, 52, 44, 34, 24, 24, 26)]
+    header = ["凭证号", "记账日期", "类型", "摘要", "会计科目", "对方单位/个人", "借方（收入）", "贷方（支出）", "余额",
+              "制单人"]
+    widths = [w * mm for w in (38, 18, 13, 48, 44, 28, 22, 22, 24, 16)]
     style = TableStyle([("FONT", (0, 0), (-1, -1), "Bare", 7, 8.6), ("GRID", (0, 0), (-1, -1), 0.25, "grey"),
                         ("ALIGN", (6, 0), (8, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "TOP")])
     started = time.perf_counter()
@@ -92,7 +93,8 @@ def child_bare(n: int) -> dict:
         chunk.append([row.voucher_no, row.value_on.isoformat(), row.kind, row.memo, "\n".join(row.accounts),
                       f"{row.counterparty_name}\n{row.counterparty_id_masked}",
                       format_cny(row.debit_fen) if row.debit_fen else "",
-                      format_cny(row.credit_fen) if row.credit_fen else "", format_cny(row.balance_fen)])
+                      format_cny(row.credit_fen) if row.credit_fen else "", format_cny(row.balance_fen),
+                      row.preparer])
         if len(chunk) == 500:
             story.append(Table([header] + chunk, colWidths=widths, repeatRows=1, style=style))
             chunk = []

@@ -14,6 +14,10 @@ from pathlib import Path
 KNOWN_WEAK_SECRETS = frozenset({"", "dev", "changeme", "change-me", "secret", "development-only-secret"})
 
 
+#: 500,000.00 yuan: the largest receipt recorded without a confirmation (`LARGE_RECEIPT_CONFIRM_FEN`).
+LARGE_RECEIPT_CONFIRM_FEN_DEFAULT = 50_000_000
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot be used; the message says what to set."""
 
@@ -63,6 +67,9 @@ class BaseConfig:
             # money that has moved; a promise of money to come is a hold, not a future-dated entry.
             "LEDGER_BOOKS_OPEN_ON": os.environ.get("LEDGER_BOOKS_OPEN_ON", "2026-01-01"),
             "LEDGER_VALUE_DATE_FUTURE_DAYS": os.environ.get("LEDGER_VALUE_DATE_FUTURE_DAYS", "0"),
+            # A receipt above this many fen is recorded only once confirmed (the web form shows the
+            # amount in figures and in capital words first; the API wants `confirm_large_amount`).
+            "LARGE_RECEIPT_CONFIRM_FEN": LARGE_RECEIPT_CONFIRM_FEN_DEFAULT,
         }
 
 

@@ -89,6 +89,18 @@ class AllocationOffTree(ValidationError):
     code = "allocation_off_tree"
 
 
+class ConfirmationRequired(ValidationError):
+    """A receipt this large is recorded only once confirmed: check the amount, the fund and the payer, then send it again with `confirm_large_amount` set to true.
+
+    Rule: `funds.services.record_receipt` refuses a receipt above `LARGE_RECEIPT_CONFIRM_FEN`
+    (default 500,000.00 yuan) unless the caller confirms it, so that a slip of the keyboard (an
+    extra zero) never posts unseen. `fields` names `confirm_large_amount`; `details` carry the
+    amount, the threshold and the amount in Chinese capital words (`amount_in_words`).
+    """
+
+    code = "confirmation_required"
+
+
 class Unauthorized(LedgerError):
     """Authentication is required: send `Authorization: Bearer <token>` or log in."""
 

@@ -67,3 +67,65 @@ def format_cny(fen: int, *, symbol: bool = True) -> str:
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(int(fen)), 100)
     return f"{sign}{'¥' if symbol else ''}{whole:,}.{part:02d}"
+
+
+_CAPITAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_CAPITAL_PLACES = ("仟", "佰", "拾", "")
+
+
+def _capital_below_10_000(number: int) -> str:
+    """1..9999 in capital digits, one 零 for any run of zeros inside (1005 -> 壹仟零伍)."""
+    out, pending_zero = [], False
+    for digit, place in zip(f"{number:04d}", _CAPITAL_PLACES):
+        if digit == "0":
+            pending_zero = bool(out)
+            continue
+        if pending_zero:
+            out.append("零")
+            pending_zero = False
+        out.append(_CAPITAL_DIGITS[int(digit)] + place)
+    return "".join(out)
+
+
+def _capital_whole(number: int) -> str:
+    """A positive whole number in capital digits with 万 and 亿 (1_0000_1000 -> 壹亿零壹仟)."""
+    parts = []
+    for unit, size in (("亿", 10**8), ("万", 10**4)):
+        high, number = divmod(number, size)
+        if high:
+            parts.append(_capital_whole(high) + unit)
+            # The next group does not fill its highest place: one 零 stands for the gap.
+            if 0 < number < size // 10:
+                parts.append("零")
+    if number:
+        parts.append(_capital_below_10_000(number))
+    return "".join(parts)
+
+
+def amount_in_words(fen: int) -> str:
+    """An amount in Chinese capital words (大写金额), as written on vouchers and cheques.
+
+    50_000_000 -> "伍拾万元整"; 100_500 -> "壹仟零伍元整"; 100_005 -> "壹仟元零伍分";
+    50 -> "伍角整"; 0 -> "零元整". Following the People's Bank rules for writing amounts: one 零
+    for a run of zeros inside the yuan (壹拾万零壹拾元整), 零 between 元 and a 分 when the 角 is
+    zero, 整 after 元 or 角 and never after 分, 壹拾 (not 拾) for a leading ten. Negative
+    amounts read 负... (a reversal's effect); floats and other non-integers are refused.
+    """
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError("amount_in_words takes integer fen")
+    if fen < 0:
+        return "负" + amount_in_words(-fen)
+    yuan, rest = divmod(fen, 100)
+    jiao, fen_digit = divmod(rest, 10)
+    if fen == 0:
+        return "零元整"
+    words = _capital_whole(yuan) + "元" if yuan else ""
+    if jiao:
+        words += _CAPITAL_DIGITS[jiao] + "角"
+    elif fen_digit and yuan:
+        words += "零"
+    if fen_digit:
+        words += _CAPITAL_DIGITS[fen_digit] + "分"
+    else:
+        words += "整"
+    return words

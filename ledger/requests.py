@@ -326,12 +326,14 @@ REFUSAL_MESSAGES = {
     "idempotency_conflict": _l("This form was already submitted with other values. "
                                "Open the form again to record a new entry."),
     "ledger_busy": _l("The ledger is busy; nothing was saved. Please try again."),
+    "confirmation_required": _l("A receipt this large is recorded only once confirmed: check the amount and "
+                                "send the form again."),
     "allocation_off_tree": _l("An allocation goes one level up or down the fund tree only: between the city "
                               "and a county, or between a county and one of its own villages, either way."),
 }
 
 #: Which form field a refusal belongs next to, by error code.
-REFUSAL_FIELDS = {"insufficient_funds": "amount", "period_closed": "value_on", "allocation_off_tree": "to_fund",
+REFUSAL_FIELDS = {"insufficient_funds": "amount", "confirmation_required": "amount", "period_closed": "value_on", "allocation_off_tree": "to_fund",
                   "value_date_out_of_range": "value_on",
                   "period_not_ended": "month", "period_out_of_order": "month", "period_not_latest_closed": "reason"}
 

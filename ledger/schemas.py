@@ -204,6 +204,12 @@ class ErrorDetail(Schema):
     to_fund = fields.String(metadata={"description": "allocation_off_tree: the target refused"})
     allowed = fields.List(fields.String(), metadata={"description": "allocation_off_tree: the funds the source may "
                                                                    "allocate to"})
+    # confirmation_required
+    amount = fields.String(metadata={"description": "confirmation_required: the receipt's amount (yuan, \"1234.56\")"})
+    amount_in_words = fields.String(metadata={"description": "confirmation_required: the amount in Chinese capital "
+                                                             "words (大写), e.g. 伍拾万元整"})
+    confirm_above = fields.String(metadata={"description": "confirmation_required: the threshold (yuan) above which "
+                                                           "a receipt needs `confirm_large_amount: true`"})
     # account_locked
     retry_after = fields.Integer(metadata={"description": "account_locked: seconds until a login may be tried again"})
     # last: the name `fields` shadows the marshmallow module in the class body from here on

@@ -71,6 +71,7 @@ REFUSED_BY_RULES = {
     ("GET", "/api/v1/reports/journal-register.{fmt}"): "a report's period starts before it ends, at most three years",
     ("GET", "/api/v1/reports/integrity-certificate.pdf"): "a report's period starts before it ends, at most three "
                                                           "years",
+    ("POST", "/api/v1/funds/{code}/receipts"): "a receipt above LARGE_RECEIPT_CONFIRM_FEN needs confirm_large_amount",
 }
 
 #: Operations that end the token they are called with: each of their cases gets a token of its own,

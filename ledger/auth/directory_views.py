@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..requests import form_write
+from ..web.filters import named_code
 from ..web.navigation import KIND_LABELS, ROLE_LABELS
 from . import directory, services
 from .forms import FORM_FIELDS, ConfirmForm, OrganisationCreateForm, UserCreateForm, in_interface_language
@@ -77,7 +78,7 @@ def new_user():
     form = UserCreateForm()
     form.role.choices = [(role.value, str(ROLE_LABELS[role])) for role in Role]
     form.organisation.choices = [
-        (organisation.code, f"{organisation.name} ({organisation.code})")
+        (organisation.code, named_code(organisation.name, organisation.code))
         for organisation in directory.visible_organisations(db.session, current_user)]
 
     def work(key):
@@ -163,7 +164,7 @@ def reset_password(username: str):
 def new_organisation():
     form = OrganisationCreateForm()
     form.kind.choices = [(kind.value, str(KIND_LABELS[kind])) for kind in OrganisationKind]
-    form.region.choices = [(region.code, f"{region.name} ({region.code})")
+    form.region.choices = [(region.code, named_code(region.name, region.code))
                            for region in directory.organisation_regions(db.session, current_user)]
 
     def work(key):

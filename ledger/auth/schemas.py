@@ -130,7 +130,7 @@ class OrganisationCreateSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in OrganisationKind]))
     region = fields.String(required=True, metadata={"description": "code of the city (370800) or a county"})
     credit_code = fields.String(load_default=None, allow_none=True,
-                                metadata={"description": "统一社会信用代码 (checked)"})
+                                metadata={"description": "the unified social credit code (统一社会信用代码), checked by its check character"})
 
 
 class PasswordChangeSchema(StrictSchema):

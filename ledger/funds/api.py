@@ -249,7 +249,15 @@ def period_checklist(month):
 @require_roles(*WRITERS)
 @operation("Receipt (donation or government grant) into a fund", tags=["funds"], path=FUND_CODE,
            body=ReceiptIn, idempotency_key="required",
-           responses={201: ("The receipt's journal entry", JournalEntryOut)})
+           description=("A receipt above the large-receipt threshold (`LARGE_RECEIPT_CONFIRM_FEN`, by default "
+                        "500000.00 yuan) is recorded only with `\"confirm_large_amount\": true` in the body; "
+                        "without it the answer is 422 with the code `confirmation_required`, the field "
+                        "`confirm_large_amount`, and `amount`, `amount_in_words` (大写) and `confirm_above`."),
+           responses={201: ("The receipt's journal entry", JournalEntryOut),
+                      422: "Unknown or invalid fields, each named in `fields`; or `confirmation_required`: a "
+                           "receipt above the large-receipt threshold sent without `confirm_large_amount: true` "
+                           "(the error names that field and carries `amount`, `amount_in_words` and "
+                           "`confirm_above`)"})
 def record_receipt(code):
     """Record money received by a fund."""
     data = load_body()
@@ -258,7 +266,7 @@ def record_receipt(code):
         entry = services.record_receipt(
             db.session, current_actor(), code, data["amount"], source=data["source"],
             payer_name=data["payer_name"].strip(), value_on=data["value_on"] or local_today(),
-            memo=data["memo"], idempotency_key=key)
+            memo=data["memo"], idempotency_key=key, confirm_large_amount=data["confirm_large_amount"])
         return _entry_body(entry, code)
 
     return api_write(work)

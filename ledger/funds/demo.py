@@ -89,8 +89,9 @@ def _seed_openings(session, funds: dict[str, Fund], done: set[str]) -> None:
     def opening(code, amount_fen, source, payer, memo):
         key = f"seed:opening:{code}"
         if code in funds and key not in done:
+            # The year's budgeted opening money, from the demo's own figures: confirmed by the command.
             services.record_receipt(session, None, code, amount_fen, source=source, payer_name=payer,
-                                    value_on=OPENING_ON, memo=memo, idempotency_key=key)
+                                    value_on=OPENING_ON, memo=memo, idempotency_key=key, confirm_large_amount=True)
 
     opening(CITY_FUND_CODE, CITY_OPENING_FEN, "government", "济宁市财政局", "2026年度市级特别响应救助资金")
     for code, amount_fen in COUNTY_OPENING_FEN.items():
@@ -100,7 +101,7 @@ def _seed_openings(session, funds: dict[str, Fund], done: set[str]) -> None:
             opening(code, amount_fen, "government", f"{name}财政局", "2026年度县级慈善救急难项目资金")
     villages = sorted(code for code, fund in funds.items() if fund.level == FundLevel.village)
     for code, amount_fen in zip(villages, village_opening_amounts(len(villages))):
-        opening(code, amount_fen, "donation", "社会各界爱心捐赠", "村(社区)“济时救”慈善救助基金期初募集")
+        opening(code, amount_fen, "donation", "社会各界爱心捐赠", "村（社区）“济时救”慈善救助基金期初募集")
 
 
 def _seed_activity(session, funds: dict[str, Fund], done: set[str]) -> None:
@@ -126,7 +127,7 @@ def _seed_activity(session, funds: dict[str, Fund], done: set[str]) -> None:
         ("demo:disbursement:yutai-temporary", lambda key: services.disburse(
             session, finance, "370827", 10_000_00,
             payee=Payee("person", "李建国", "370830198811052616"), purpose="temporary_assistance",
-            value_on=date(2026, 2, 25), memo="火灾受损临时救助(县级)", idempotency_key=key)),
+            value_on=date(2026, 2, 25), memo="火灾受损临时救助（县级）", idempotency_key=key)),
         ("demo:disbursement:rencheng-care", lambda key: services.disburse(
             session, finance, "370811", 12_500_00,
             payee=Payee("organisation", "济宁市颐养居家照护服务中心", "91370800MA3C5K7U5M"),

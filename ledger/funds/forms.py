@@ -91,6 +91,8 @@ class ReceiptForm(OnceForm):
                                                                 Length(max=200)])
     value_on = DateField(_l("Value date"), default=local_today, validators=[DataRequired(_l("Enter a date."))])
     memo = TextAreaField(_l("Memo"), validators=[Optional(), Length(max=1000)])
+    # "yes" once the person confirmed a very large receipt on the confirmation page.
+    confirm_large_amount = HiddenField(validators=[Optional(), Regexp(r"^(yes)?$")])
 
 
 class AllocationForm(OnceForm):

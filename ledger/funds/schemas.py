@@ -81,6 +81,12 @@ class ReceiptIn(StrictSchema):
                                metadata={"description": "the donor or paying body"})
     value_on = fields.Date(load_default=None, metadata={"description": "business date; default today"})
     memo = fields.String(load_default="", validate=validate.Length(max=1000))
+    confirm_large_amount = fields.Boolean(
+        load_default=False, truthy={True}, falsy={False},
+        metadata={"description": "true confirms a receipt above the large-receipt threshold "
+                                 "(LARGE_RECEIPT_CONFIRM_FEN, default 500000.00 yuan); without it such a receipt "
+                                 "is refused with 422 `confirmation_required`, naming this field, the amount and "
+                                 "the amount in Chinese capital words"})
 
 
 class AllocationIn(StrictSchema):
@@ -209,6 +215,11 @@ class PostingOut(Schema):
     amount = AmountOut()
 
 
+class PreparerOut(Schema):
+    username = fields.String()
+    display_name = fields.String(metadata={"description": "the name shown on vouchers and reports"})
+
+
 class JournalEntryOut(Schema):
     voucher_no = fields.String()
     kind = fields.String(metadata={"description": "opening, receipt, allocation, disbursement, hold_post, reversal"})
@@ -222,6 +233,9 @@ class JournalEntryOut(Schema):
     reversal_reason = fields.String(allow_none=True)
     reversed_by = fields.String(allow_none=True, metadata={"description": "voucher that reversed this entry"})
     hold_id = fields.Integer(allow_none=True)
+    prepared_by = fields.Nested(PreparerOut, allow_none=True,
+                                metadata={"description": "who prepared the voucher (制单人): the user who recorded "
+                                                         "it; null for entries recorded by a command"})
     fund_amount = AmountOut(allow_none=True, metadata={"description": "in fund listings: the effect on that "
                                                                    "fund's cash, positive in, negative out"})
     other_funds = fields.List(fields.String(), metadata={"description": "in fund listings: the other funds "
@@ -372,6 +386,14 @@ def counterparty_data(kind, name, id_number) -> dict | None:
     return {"kind": kind, "name": name, "id_number": id_number}
 
 
+def preparer_data(user) -> dict | None:
+    """Who prepared a voucher (制单人): the user whose request recorded it; None for an entry a
+    command recorded with no user (the opening balances of seed-demo)."""
+    if user is None:
+        return None
+    return {"username": user.username, "display_name": user.display_name or user.username}
+
+
 def entry_data(entry, fund_code: str | None = None) -> dict:
     """A JournalEntry as the plain dict JournalEntryOut dumps (the ID number still unmasked:
     the schema masks it). With `fund_code`, `fund_amount` is the entry's effect on that
@@ -404,6 +426,7 @@ def entry_data(entry, fund_code: str | None = None) -> dict:
         "reversal_reason": entry.reversal_reason,
         "reversed_by": reversed_by.voucher_no if reversed_by is not None else None,
         "hold_id": entry.hold_id,
+        "prepared_by": preparer_data(entry.created_by),
         "fund_amount": fund_amount_fen if fund_code is not None else None,
         "other_funds": sorted(other_funds),
         "other_fund_names": [other_funds[code] for code in sorted(other_funds)],

@@ -30,12 +30,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import selectinload
 
 from ..auth.access import Actor, fund_scope, require, sees_region
 from ..audit import AuditEvent
 from ..auth.models import Region, User
-from ..errors import AllocationOffTree, Conflict, NotFound, ValidationError
+from ..config import LARGE_RECEIPT_CONFIRM_FEN_DEFAULT
+from ..errors import AllocationOffTree, ConfirmationRequired, Conflict, NotFound, ValidationError
 from ..identity import IdentityNumberError, validate_credit_code, validate_resident_id
 from ..journal import holds, periods
 from ..journal.balances import account_totals, fund_posted_balances
@@ -48,6 +50,7 @@ from ..journal.models import (Account, AccountRole, EntryKind, Fund, Hold, HoldS
                               Side)
 from ..journal.posting import EntryDraft, Line, lock_funds, post_entry
 from ..text import safe_name
+from ..money import amount_in_words, fen_to_decimal_string
 from ..timeutil import local_today
 from .vocabulary import Purpose, ReceiptSource
 
@@ -203,7 +206,8 @@ def fund_entries(session, user, code: str, page: int = 1, per_page: int = 50) ->
         sa.select(JournalEntry).where(JournalEntry.id.in_(touching))
         .order_by(JournalEntry.value_on.desc(), JournalEntry.id.desc())
         .limit(per_page).offset((page - 1) * per_page)
-        .options(selectinload(JournalEntry.postings).joinedload(Posting.account).joinedload(Account.fund))))
+        .options(selectinload(JournalEntry.postings).joinedload(Posting.account).joinedload(Account.fund),
+                 selectinload(JournalEntry.created_by))))
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
 
 
@@ -277,9 +281,25 @@ def _value_on(value_on) -> date:
 
 # --- money movements ---------------------------------------------------------------------------------
 
+def large_receipt_confirm_fen() -> int:
+    """The largest receipt recorded without a confirmation, in fen (`LARGE_RECEIPT_CONFIRM_FEN`)."""
+    if has_app_context():
+        return int(current_app.config.get("LARGE_RECEIPT_CONFIRM_FEN", LARGE_RECEIPT_CONFIRM_FEN_DEFAULT))
+    return LARGE_RECEIPT_CONFIRM_FEN_DEFAULT
+
+
+def receipt_needs_confirmation(amount_fen: int) -> bool:
+    """Whether a receipt of `amount_fen` is recorded only once confirmed (above the threshold)."""
+    return amount_fen > large_receipt_confirm_fen()
+
+
 def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: str, payer_name: str,
-                   value_on: date, memo: str = "", idempotency_key: str | None = None):
-    """Money in: Dr cash / Cr donation or grant income. Returns the JournalEntry."""
+                   value_on: date, memo: str = "", idempotency_key: str | None = None,
+                   confirm_large_amount: bool = False):
+    """Money in: Dr cash / Cr donation or grant income. Returns the JournalEntry.
+
+    Above `LARGE_RECEIPT_CONFIRM_FEN` the receipt is refused with ConfirmationRequired unless
+    `confirm_large_amount` is True (the person saw the amount in figures and in words)."""
     actor = require(user, "funds.write")
     _visible_funds(session, actor, [fund_code])
     _amount(amount_fen)
@@ -287,6 +307,14 @@ def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: st
         raise ValidationError(fields={"source": [f"must be one of {', '.join(ReceiptSource.codes())}"]})
     if not (payer_name or "").strip():
         raise ValidationError(fields={"payer_name": ["say who paid the money in"]})
+    threshold = large_receipt_confirm_fen()
+    if amount_fen > threshold and confirm_large_amount is not True:
+        problem = (f"a receipt above {fen_to_decimal_string(threshold)} yuan is recorded only when confirmed: "
+                   f"check {fen_to_decimal_string(amount_fen)} ({amount_in_words(amount_fen)}) and send "
+                   f"confirm_large_amount: true")
+        raise ConfirmationRequired(fields={"confirm_large_amount": [problem]},
+                                   amount=fen_to_decimal_string(amount_fen), amount_in_words=amount_in_words(amount_fen),
+                                   confirm_above=fen_to_decimal_string(threshold))
     income = AccountRole.donation_income if source == "donation" else AccountRole.grant_income
     return post_entry(session, EntryDraft(
         kind=EntryKind.receipt, value_on=_value_on(value_on), chain_fund_code=fund_code,
@@ -746,3 +774,50 @@ def fund_tree_matching(roots: list[FundBalance], text: str) -> list[FundBalance]
         return None
 
     return [node for node in (kept(root) for root in roots) if node is not None]
+
+
+# --- the fund picker: funds found by part of their name or code ------------------------------------------
+
+FUND_PICKER_LIMIT_DEFAULT = 20
+FUND_PICKER_LIMIT_MAX = 50
+FUND_PICKER_QUERY_MAX = 100
+
+
+@dataclass(frozen=True)
+class FundChoice:
+    """One fund a picker offers: its code, name and level, and the name of the fund above it."""
+
+    code: str
+    name: str
+    level: str
+    parent_name: str | None
+
+
+def fund_choices(session, user, text: str = "", limit: int = FUND_PICKER_LIMIT_DEFAULT) -> tuple[list[FundChoice], bool]:
+    """The visible funds matching every word of `text` in their name or code or their parent's name
+    (every visible fund when `text` is empty),
+    at most `limit` (1 to FUND_PICKER_LIMIT_MAX) of them: the city first, then the counties, then the
+    villages, each in code order; and whether more funds matched than were returned.
+
+    Scoped like every read: a county's people find their county and its villages only; a fund out of
+    scope is never offered. ValidationError names `limit` or `q` when they cannot be used."""
+    actor = require(user, "funds.read")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= FUND_PICKER_LIMIT_MAX:
+        raise ValidationError(fields={"limit": [f"must be a whole number from 1 to {FUND_PICKER_LIMIT_MAX}"]})
+    wanted = (text or "").strip()
+    if len(wanted) > FUND_PICKER_QUERY_MAX:
+        raise ValidationError(fields={"q": [f"must be at most {FUND_PICKER_QUERY_MAX} characters"]})
+    funds, parents = Fund.__table__, Fund.__table__.alias("parent_fund")
+    query = (sa.select(funds.c.code, funds.c.name, funds.c.level, parents.c.name)
+             .outerjoin(parents, parents.c.id == funds.c.parent_id).where(fund_scope(actor, funds)))
+    # Every word typed must be in the fund's name or code or in the name of the fund above it, so
+    # that "鱼台 城西" finds Yutai's 城西村 among the city's several 城西.
+    for word in wanted.split():
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(funds.c.name.ilike(pattern, escape="\\"), funds.c.code.ilike(pattern, escape="\\"),
+                                   parents.c.name.ilike(pattern, escape="\\")))
+    level_order = sa.case((funds.c.level == "city", 0), (funds.c.level == "county", 1), else_=2)
+    rows = session.execute(query.order_by(level_order, funds.c.code).limit(limit + 1)).all()
+    choices = [FundChoice(code=code, name=name, level=getattr(level, "value", level), parent_name=parent_name)
+               for code, name, level, parent_name in rows[:limit]]
+    return choices, len(rows) > limit

@@ -10,9 +10,10 @@ flash naming the voucher. Each write runs once per form key (see `forms.OnceForm
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -23,9 +24,11 @@ from ..auth.permissions import require_roles
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..journal.models import EntryKind, Hold
+from ..money import amount_in_words
 from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today, to_local, utcnow
 from ..web import exports
+from ..web.filters import named_code
 from ..web.navigation import add_section
 from . import services
 from .api import visible_entry
@@ -122,6 +125,29 @@ def _tree_export(export_format, roots, as_of):
     return exports.list_file(export_format, filename, _("Funds"), header, rows)
 
 
+@funds_bp.get("/picker")
+@login_required
+@require_roles(*READERS)
+def picker():
+    """The fund picker's answers (`static/fund-picker.js`): the visible funds whose name or code
+    contain `q`, at most `limit` (default 20, at most 50), as JSON; 422 naming a bad parameter."""
+    raw_limit = request.args.get("limit", "").strip()
+    try:
+        if raw_limit and not re.fullmatch(r"[0-9]{1,4}", raw_limit, re.ASCII):
+            raise ValidationError(fields={"limit": [f"must be a whole number from 1 to "
+                                                    f"{services.FUND_PICKER_LIMIT_MAX}"]})
+        limit = int(raw_limit) if raw_limit else services.FUND_PICKER_LIMIT_DEFAULT
+        choices, more = services.fund_choices(db.session, _user(), query_text("q", services.FUND_PICKER_QUERY_MAX + 1),
+                                              limit)
+    except ValidationError as error:
+        return jsonify(error.to_dict()), 422
+    return jsonify({"items": [{"code": choice.code, "name": choice.name, "level": choice.level,
+                               "level_label": str(LEVEL_LABELS.get(choice.level, choice.level)),
+                               "parent_name": choice.parent_name, "label": named_code(choice.name, choice.code)}
+                              for choice in choices],
+                    "more": more})
+
+
 @funds_bp.get("/<code>")
 @login_required
 @require_roles(*READERS)
@@ -174,7 +200,8 @@ def _entry_rows(entries):
         funds = {posting.account.fund.code: posting.account.fund.name for posting in entry.postings}
         data["funds"] = [(code, funds[code]) for code in sorted(funds)]
         data["amount"] = services.entry_amount_fen(entry)
-        data["preparer"] = entry.created_by.display_name if entry.created_by is not None else ""
+        data["preparer"] = (data["prepared_by"]["display_name"] if data["prepared_by"]
+                            else str(_("the system (no user)")))
         rows.append(data)
     return rows
 
@@ -190,7 +217,7 @@ def _entries_export(export_format, user, wanted):
                 shown_id = (counterparty.get("id_number") or "") if counterparty.get("kind") == "fund" \
                     else exports.masked(counterparty.get("id_number"))
                 yield [data["voucher_no"], data["value_on"], str(entry_kind_label(data["kind"])),
-                       "; ".join(f"{name} ({code})" for code, name in data["funds"]),
+                       "; ".join(named_code(name, code) for code, name in data["funds"]),
                        counterparty.get("name") or "", shown_id, data["memo"], exports.Money(data["amount"]),
                        data["preparer"], data["reverses"] or "", data["reversed_by"] or ""]
             if page_number * page.per_page >= page.total:
@@ -245,7 +272,7 @@ def _trial_balance_form(user) -> TrialBalanceForm:
     counties = [county for root in services.fund_tree(db.session, user)
                 for county in (root.children if root.level == "city" else [root]) if county.level == "county"]
     form.county.choices = [SelectChoice("", _("All counties"))] + [
-        SelectChoice(county.code, f"{county.name} ({county.code})") for county in counties]
+        SelectChoice(county.code, named_code(county.name, county.code)) for county in counties]
     form.level.choices = [SelectChoice("", _("All levels"))] + [
         SelectChoice(level, str(LEVEL_LABELS[level])) for level in services.FUND_LEVELS]
     return form
@@ -348,11 +375,11 @@ def _fund_choices(user) -> list[SelectChoice]:
     for root in services.fund_tree(db.session, user):
         counties = root.children if root.level == "city" else [root]
         if root.level == "city":
-            options.append(SelectChoice(root.code, f"{root.name} ({root.code})", optgroup=top))
-        options.extend(SelectChoice(county.code, f"{county.name} ({county.code})", optgroup=top)
+            options.append(SelectChoice(root.code, named_code(root.name, root.code), optgroup=top))
+        options.extend(SelectChoice(county.code, named_code(county.name, county.code), optgroup=top)
                        for county in counties)
         for county in counties:
-            options.extend(SelectChoice(village.code, f"{village.name} ({village.code})", optgroup=county.name)
+            options.extend(SelectChoice(village.code, named_code(village.name, village.code), optgroup=county.name)
                            for village in county.children)
     return options
 
@@ -364,12 +391,24 @@ def receipt(code):
     user = _user()
     balance = services.fund_balance(db.session, user, code)
     form = ReceiptForm()
+    if request.method == "POST" and request.form.get("back"):
+        # Back from the confirmation page: the form again with what was typed and its one-time key.
+        form.confirm_large_amount.data = ""
+        return render_template("funds/receipt.html", form=form, balance=balance)
+    if (request.method == "POST" and form.confirm_large_amount.data != "yes" and form.validate_on_submit()
+            and services.receipt_needs_confirmation(form.amount.fen)):
+        # A very large receipt: the amount in figures and in words, the fund and the payer, to confirm.
+        form.confirm_large_amount.data = "yes"
+        return render_template("funds/receipt_confirm.html", form=form, balance=balance,
+                               amount_words=amount_in_words(form.amount.fen),
+                               confirm_above_fen=services.large_receipt_confirm_fen())
 
     def operation(key):
         entry = services.record_receipt(
             db.session, user, code, form.amount.fen, source=form.source.data,
             payer_name=form.payer_name.data.strip(), value_on=form.value_on.data,
-            memo=(form.memo.data or "").strip(), idempotency_key=key)
+            memo=(form.memo.data or "").strip(), idempotency_key=key,
+            confirm_large_amount=form.confirm_large_amount.data == "yes")
         return {"voucher_no": entry.voucher_no}
     answer, status = form_write(form, operation, _recorded(_("Receipt recorded: voucher {voucher}."),
                                                         "funds.fund", code=code),

@@ -189,7 +189,7 @@ def void_hold(session, hold_id: int, *, reason: str = "", now: datetime | None =
                              state=HoldState.expired.value)
     HOLD_MACHINE.next_state(hold, "void")
     if reason:
-        hold.memo = f"{hold.memo}\n作废原因: {reason}".strip() if hold.memo else f"作废原因: {reason}"
+        hold.memo = f"{hold.memo}\n作废原因：{reason}".strip() if hold.memo else f"作废原因：{reason}"
     _release(session, hold, fund, "void", now)
     return hold
 

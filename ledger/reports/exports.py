@@ -35,7 +35,7 @@ MONEY_FORMAT = '#,##0.00;[Red]-#,##0.00'
 HEADER_ROW = 4
 
 HEADER = ["凭证号", "记账日期", "类型", "摘要", "会计科目", "对方单位/个人", "借方（收入）", "贷方（支出）", "余额",
-          "冲销标记"]
+          "冲销标记", "制单人"]
 PROGRESS_EVERY = 2000
 
 
@@ -43,7 +43,7 @@ def _cells(row: RegisterRow) -> list:
     text = spreadsheet_text
     return [text(row.voucher_no), row.value_on.isoformat(), text(row.kind), text(row.memo),
             text("；".join(row.accounts)), text(row.counterparty), row.debit_fen, row.credit_fen, row.balance_fen,
-            text(row.mark)]
+            text(row.mark), text(row.preparer)]
 
 
 def register_csv(context: ReportContext, rows: Iterable[RegisterRow],
@@ -51,7 +51,7 @@ def register_csv(context: ReportContext, rows: Iterable[RegisterRow],
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerow(["", "", "", "期初余额", "", "", "", "", fen_to_decimal_string(context.opening_fen), ""])
+    writer.writerow(["", "", "", "期初余额", "", "", "", "", fen_to_decimal_string(context.opening_fen), "", ""])
     for done, row in enumerate(rows, start=1):
         cells = _cells(row)
         for index in (6, 7, 8):
@@ -80,7 +80,7 @@ def register_xlsx(context: ReportContext, rows: Iterable[RegisterRow],
     workbook.properties.title = f"{context.title} {context.fund_name} {context.period_label}"
     workbook.properties.identifier = context.identity.report_id
     sheet = workbook.create_sheet("记账凭证登记簿")
-    for letter, width in zip("ABCDEFGHIJ", (26, 11, 8, 36, 48, 28, 15, 15, 16, 28)):
+    for letter, width in zip("ABCDEFGHIJK", (26, 11, 8, 36, 48, 28, 15, 15, 16, 28, 14)):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = f"A{HEADER_ROW + 1}"  # the title rows and the header row stay in sight
     text = spreadsheet_text
@@ -109,7 +109,7 @@ def register_xlsx(context: ReportContext, rows: Iterable[RegisterRow],
         cell.number_format = DATE_FORMAT
         return cell
 
-    sheet.append([None, None, None, "期初余额", None, None, None, None, money(context.opening_fen), None])
+    sheet.append([None, None, None, "期初余额", None, None, None, None, money(context.opening_fen), None, None])
     done = debit_total = credit_total = 0
     balance = context.opening_fen
     for done, row in enumerate(rows, start=1):
@@ -126,9 +126,9 @@ def register_xlsx(context: ReportContext, rows: Iterable[RegisterRow],
             progress(done)
     last_data_row = HEADER_ROW + 1 + done  # the opening row, then one row per entry
     # The filter covers the header and the rows; the totals row stays under it, outside the filter.
-    sheet.auto_filter.ref = f"A{HEADER_ROW}:J{last_data_row}"
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:K{last_data_row}"
     sheet.append([None, None, None, header(f"本期合计（{done} 笔）"), None, None, money(debit_total, bold),
-                  money(credit_total, bold), money(balance, bold), None])
+                  money(credit_total, bold), money(balance, bold), None, None])
     with tempfile.TemporaryFile() as handle:
         workbook.save(handle)
         handle.seek(0)

@@ -51,12 +51,13 @@ COLUMNS = [
     ("凭证号", 38, False),
     ("记账日期", 18, False),
     ("类型", 13, False),
-    ("摘要", 52, False),
+    ("摘要", 48, False),
     ("会计科目", 44, False),
-    ("对方单位/个人", 34, False),
-    ("借方（收入）", 24, True),
-    ("贷方（支出）", 24, True),
-    ("余额", 26, True),
+    ("对方单位/个人", 28, False),
+    ("借方（收入）", 22, True),  # ¥99,999,999.99 fits
+    ("贷方（支出）", 22, True),
+    ("余额", 24, True),
+    ("制单人", 16, False),  # a display name of up to five characters on one line
 ]
 HEADER = [c[0] for c in COLUMNS]
 WIDTHS = [c[1] * mm for c in COLUMNS]
@@ -144,6 +145,7 @@ def _table(rows: list[list[str]], red_rows: list[int], negative_cells: list[tupl
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("ALIGN", (6, 0), (8, -1), "RIGHT"),
         ("ALIGN", (0, 0), (5, 0), "CENTER"),
+        ("ALIGN", (9, 0), (9, 0), "CENTER"),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, BAND_BG]),
         ("LINEBELOW", (0, 0), (-1, 0), 0.6, GRID),
@@ -188,13 +190,14 @@ def register_flowables(context: ReportContext, rows: Iterable[RegisterRow], font
     memo_width = WIDTHS[3] - 5
     accounts_width = WIDTHS[4] - 5
     party_width = WIDTHS[5] - 5
+    preparer_width = WIDTHS[9] - 5
     chunk: list[list[str]] = []
     red_rows: list[int] = []
     negative: list[tuple[int, int]] = []
     done = 0
     debit_total = credit_total = 0
     balance = context.opening_fen
-    opening = ["", "", "", "期初余额", "", "", "", "", format_cny(context.opening_fen)]
+    opening = ["", "", "", "期初余额", "", "", "", "", format_cny(context.opening_fen), ""]
     chunk.append(opening)
     if context.opening_fen < 0:
         negative.append((0, 8))
@@ -209,6 +212,7 @@ def register_flowables(context: ReportContext, rows: Iterable[RegisterRow], font
             "\n".join(x for x in (wrap(row.counterparty_name, party_width, font, max_lines=2),
                                   row.counterparty_id_masked) if x),
             _amount(row.debit_fen), _amount(row.credit_fen), format_cny(row.balance_fen, ),
+            wrap(row.preparer, preparer_width, font, max_lines=2),
         ])
         if row.is_reversal or row.is_reversed:
             red_rows.append(len(chunk) - 1)
@@ -224,7 +228,7 @@ def register_flowables(context: ReportContext, rows: Iterable[RegisterRow], font
             if progress:
                 progress(done)
     chunk.append(["", "", "", f"本期合计（{done} 笔）", "", "", format_cny(debit_total), format_cny(credit_total),
-                  format_cny(balance)])
+                  format_cny(balance), ""])
     if balance < 0:
         negative.append((len(chunk) - 1, 8))
     yield _table(chunk, red_rows, negative, font)
@@ -295,7 +299,7 @@ def certificate_flowables(context: ReportContext, font: str, width: float | None
         ("FONT", (0, 0), (-1, -1), font),  # cells set their font even around paragraphs
     ]))
     out += [table, Spacer(1, 4 * mm)]
-    head_rows = [["基金代码", "基金名称", "链头序号", "期间内凭证", "链头摘要 (SHA-256)"]]
+    head_rows = [["基金代码", "基金名称", "链头序号", "期间内凭证", "链头摘要（SHA-256）"]]
     widths = _heads_widths(width)
     digest_size = 7 if widths[4] > 100 * mm else 6.2
     for head in integrity.heads:

@@ -31,6 +31,7 @@ from typing import Callable, Iterator, Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from ..auth.models import User
 from ..errors import BadRequest, NotFound
 from ..funds.vocabulary import ENTRY_KIND_NAMES, Purpose
 from ..identity import shown_counterparty_id
@@ -67,7 +68,7 @@ KIND_LABELS = {kind: names[0] for kind, names in ENTRY_KIND_NAMES.items()}  # re
 PURPOSE_LABELS = Purpose.chinese_names()  # reports are in Chinese: the ledger's own purpose names
 UNSPECIFIED_PURPOSE = "unspecified"
 
-LEVEL_LABELS = {"city": "市级", "county": "县级", "village": "村(社区)级"}
+LEVEL_LABELS = {"city": "市级", "county": "县级", "village": "村（社区）级"}
 
 #: The bureau that issues every report.
 ISSUER = "济宁市民政局"
@@ -438,6 +439,7 @@ class RegisterRow:
     mark: str  # reversal marks
     is_reversal: bool
     is_reversed: bool
+    preparer: str = ""  # 制单人: the display name of the user who recorded the voucher, 系统 for a command
 
 
 def register_count(session, scope: Scope, params: ReportParams) -> int:
@@ -478,9 +480,11 @@ def register_rows(session, scope: Scope, params: ReportParams, *, batch: int = 2
                   JournalEntry.memo, JournalEntry.counterparty_kind, JournalEntry.counterparty_name,
                   JournalEntry.counterparty_id_number,
                   original.voucher_no.label("reverses_voucher"), Posting.account_id, Posting.side,
-                  Posting.amount_fen)
+                  Posting.amount_fen, User.display_name.label("preparer_name"),
+                  User.username.label("preparer_username"))
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .outerjoin(original, original.id == JournalEntry.reverses_entry_id)
+        .outerjoin(User, User.id == JournalEntry.created_by_id)
         .where(JournalEntry.value_on >= params.date_from, JournalEntry.value_on <= params.date_to,
                JournalEntry.id.in_(_in_scope_entry_ids(scope)))
         .order_by(JournalEntry.value_on, JournalEntry.id, Posting.id)
@@ -527,7 +531,8 @@ def _register_row(entry, postings, balance, cash_ids, scope, reversed_by) -> tup
         memo=entry.memo or "", accounts=tuple(lines), counterparty=counterparty,
         counterparty_name=entry.counterparty_name or "", counterparty_id_masked=masked, debit_fen=debit,
         credit_fen=credit, balance_fen=balance, mark="；".join(marks),
-        is_reversal=bool(entry.reverses_voucher), is_reversed=entry.id in reversed_by)
+        is_reversal=bool(entry.reverses_voucher), is_reversed=entry.id in reversed_by,
+        preparer=entry.preparer_name or entry.preparer_username or "系统")
 
 
 # --------------------------------------------------------------------------- integrity

@@ -209,3 +209,138 @@ def test_the_api_says_what_a_part_paid_hold_released(api):
     assert response.status_code in (200, 201), response.get_json()
     body = response.get_json()["hold"]
     assert (body["posted"], body["released"]) == ("600.00", "400.00")
+
+
+# --- the preparer (制单人) ---------------------------------------------------------------------------
+
+def test_a_voucher_names_who_prepared_it_on_its_page_in_the_list_and_in_the_api(api, browser):
+    finance = api()
+    response = finance.post(f"/funds/{YUTAI}/receipts", {"amount": "12.34", "source": "donation",
+                                                        "payer_name": "某爱心企业"})
+    assert response.status_code == 201, response.get_json()
+    voucher = response.get_json()["voucher_no"]
+
+    entry = finance.get(f"/entries/{voucher}").get_json()
+    assert entry["prepared_by"] == {"username": "finance", "display_name": "财务 王会计"}
+    listed = finance.get(f"/funds/{YUTAI}/entries?per_page=5").get_json()["items"]
+    assert [item["prepared_by"]["username"] for item in listed if item["voucher_no"] == voucher] == ["finance"]
+
+    reader = browser("auditor")
+    reader.get("/lang/zh_CN")
+    page = text(reader.get(f"/funds/entries/{voucher}"))
+    assert "<dt>制单人</dt>" in page
+    assert '<dd class="preparer">财务 王会计</dd>' in page
+    listing = text(reader.get(f"/funds/entries?counterparty={voucher}"))
+    assert "制单人" in listing and "财务 王会计" in listing
+
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    exported = reader.get(f"/funds/entries?counterparty={voucher}&export=csv")
+    rows = list(csv.reader(io.StringIO(exported.get_data().decode("utf-8-sig"))))
+    column = rows[0].index("制单人")
+    assert [row[column] for row in rows[1:] if row[0] == voucher] == ["财务 王会计"]
+    sheet = load_workbook(io.BytesIO(reader.get(f"/funds/entries?counterparty={voucher}&export=xlsx").data)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = next(row for row in values if "制单人" in row)
+    assert [row[header.index("制单人")] for row in values if row[0] == voucher] == ["财务 王会计"]
+
+
+# --- a very large receipt is confirmed first --------------------------------------------------------
+
+LARGE = "500000.01"  # one fen above the default threshold (500,000.00 yuan)
+
+
+def test_the_api_refuses_a_very_large_receipt_until_confirmed_and_keeps_the_key(api):
+    finance = api()
+    body = {"amount": LARGE, "source": "donation", "payer_name": "某集团公司"}
+    before = finance.entry_count(YUTAI)
+    refused = finance.post(f"/funds/{YUTAI}/receipts", body, key="large-receipt-1")
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "confirmation_required"
+    assert list(error["fields"]) == ["confirm_large_amount"]
+    assert error["amount"] == LARGE and error["amount_in_words"] == "伍拾万元零壹分"
+    assert error["confirm_above"] == "500000.00"
+    assert finance.entry_count(YUTAI) == before
+
+    not_a_boolean = finance.post(f"/funds/{YUTAI}/receipts", {**body, "confirm_large_amount": "true"})
+    assert not_a_boolean.status_code == 422
+    assert "confirm_large_amount" in not_a_boolean.get_json()["error"]["fields"]
+
+    confirmed = {**body, "confirm_large_amount": True}
+    first = finance.post(f"/funds/{YUTAI}/receipts", confirmed, key="large-receipt-1")
+    assert first.status_code == 201, first.get_json()
+    again = finance.post(f"/funds/{YUTAI}/receipts", confirmed, key="large-receipt-1")
+    assert again.get_json()["voucher_no"] == first.get_json()["voucher_no"]
+    assert finance.entry_count(YUTAI) == before + 1
+
+    at_the_threshold = finance.post(f"/funds/{YUTAI}/receipts", {**body, "amount": "500000.00"})
+    assert at_the_threshold.status_code == 201
+
+
+def test_the_threshold_is_configurable_and_checked_in_the_service(demo_app):
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from ledger.auth.models import User
+    from ledger.errors import ConfirmationRequired
+    from ledger.extensions import db
+    from ledger.funds import services
+
+    demo_app.config["LARGE_RECEIPT_CONFIRM_FEN"] = 1000_00
+    with demo_app.app_context():
+        finance = db.session.scalar(sa.select(User).where(User.username == "finance"))
+        with pytest.raises(ConfirmationRequired) as refused:
+            services.record_receipt(db.session, finance, YUTAI, 1000_01, source="donation", payer_name="某人",
+                                    value_on=local_today())
+        assert list(refused.value.fields) == ["confirm_large_amount"]
+        assert "1000.00" in refused.value.fields["confirm_large_amount"][0]
+        entry = services.record_receipt(db.session, finance, YUTAI, 1000_01, source="donation", payer_name="某人",
+                                        value_on=local_today(), confirm_large_amount=True)
+        assert entry.voucher_no
+        db.session.rollback()
+
+
+def test_the_web_form_shows_the_amount_in_words_and_posts_only_when_confirmed(browser):
+    finance = browser()
+    finance.get("/lang/zh_CN")
+    path = f"/funds/{YUTAI}/receipt"
+    key = finance.form_key(path)
+    typed = {"amount": "1,000,500.05", "source": "donation", "payer_name": "某集团公司",
+             "value_on": local_today().isoformat(), "memo": "年度捐赠"}
+    before = finance.entry_total(YUTAI)
+    page = finance.submit(path, typed, key=key, follow=False)
+    assert page.status_code == 200
+    html = text(page)
+    assert "壹佰万零伍佰元零伍分" in html and "¥1,000,500.05" in html
+    assert "某集团公司" in html and f"（{YUTAI}）" in html  # full-width parentheses in Chinese
+    assert f'value="{key}"' in html and 'name="confirm_large_amount" type="hidden" value="yes"' in html
+    assert finance.entry_total(YUTAI) == before  # nothing posted yet
+
+    assert html.count('name="back" value="1"') == 1  # the back form, which carries no confirmation
+    back = finance.submit(path, {**typed, "back": "1"}, key=key, follow=False)
+    assert back.status_code == 200
+    assert 'value="1,000,500.05"' in text(back) and f'value="{key}"' in text(back)
+    assert finance.entry_total(YUTAI) == before
+
+    confirmed = {**typed, "confirm_large_amount": "yes"}
+    done = finance.submit(path, confirmed, key=key, follow=False)
+    assert done.status_code == 302
+    twice = finance.submit(path, confirmed, key=key, follow=False)  # a double click on confirm
+    assert twice.status_code == 302
+    assert finance.entry_total(YUTAI) == before + 1
+    assert finance.available_fen(YUTAI) >= 1_000_500_05
+
+
+def test_a_receipt_at_or_below_the_threshold_posts_without_a_confirmation_page(browser):
+    finance = browser()
+    before = finance.entry_total(YUTAI)
+    done = finance.submit(f"/funds/{YUTAI}/receipt", {"amount": "500000.00", "source": "donation",
+                                                      "payer_name": "某集团公司",
+                                                      "value_on": local_today().isoformat()}, follow=False)
+    assert done.status_code == 302
+    assert finance.entry_total(YUTAI) == before + 1

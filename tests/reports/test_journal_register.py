@@ -75,6 +75,47 @@ def test_register_csv_and_xlsx_hold_the_same_rows(api, reports_app):
     assert sum(row[7] or 0 for row in values) == sum(int(r[7].replace(".", "")) for r in rows[2:]) / 100
 
 
+def test_register_names_who_prepared_each_voucher_in_pdf_csv_and_xlsx(api, run_in_app, reports_app):
+    """制单人: the finance officer who recorded each voucher, in the last column of every format; a
+    voucher recorded by another user carries that user's name, not the first one's."""
+    from ledger.auth.models import Role, User
+
+    def receipt_by_a_second_officer(session, finance):
+        organisation = finance.organisation
+        colleague = User(username="finance2", role=Role.finance, organisation=organisation, display_name="出纳 李明",
+                         password_hash="!unusable", active=True, failed_login_count=0)
+        session.add(colleague)
+        session.flush()
+        return fund_services.record_receipt(session, colleague, "370827", 123_45, source="donation",
+                                            payer_name="某爱心企业", value_on=date(2026, 3, 3)).voucher_no
+
+    voucher = run_in_app(receipt_by_a_second_officer)
+    client, headers = api("auditor")
+    query = {"fund": "370827", "from": "2026-02-01", "to": "2026-03-31"}
+    response = client.get("/api/v1/reports/journal-register.csv", query_string=query, headers=headers)
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][-1] == "制单人"
+    preparers = {row[0]: row[-1] for row in rows[2:]}
+    assert preparers.pop(voucher) == "出纳 李明"
+    assert preparers and set(preparers.values()) == {"财务 王会计"}
+
+    sheet = _register_sheet(client, headers, query)
+    assert sheet.cell(4, 11).value == "制单人"
+    by_voucher = {row[0].value: row[10].value for row in sheet.iter_rows(min_row=6) if row[0].value}
+    assert by_voucher[voucher] == "出纳 李明"
+    assert {by_voucher[number] for number in preparers} == {"财务 王会计"}
+
+    response = client.get("/api/v1/reports/journal-register.pdf", query_string=query, headers=headers)
+    text = pdf_text(response.data)
+    assert "制单人" in text and "出纳 李明" in text and "财务 王会计" in text
+
+    # The opening balances were recorded by the seed command, with no user: 系统, never a blank.
+    january = {"fund": "370827", "from": "2026-01-01", "to": "2026-01-31"}
+    response = client.get("/api/v1/reports/journal-register.csv", query_string=january, headers=headers)
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))[2:]
+    assert rows and {row[-1] for row in rows} == {"系统"}
+
+
 def _register_sheet(client, headers, query):
     from openpyxl import load_workbook
 
@@ -97,7 +138,7 @@ def test_register_xlsx_is_a_sheet_to_work_in_dates_filter_frozen_header_and_tota
         assert day.is_date and day.number_format == "yyyy-mm-dd", (day.value, day.number_format)
         assert date(2026, 2, 1) <= day.value.date() <= date(2026, 2, 28)
     last_entry = entries[-1][0].row
-    assert sheet.auto_filter.ref == f"A4:J{last_entry}"
+    assert sheet.auto_filter.ref == f"A4:K{last_entry}"
     assert sheet.freeze_panes == "A5"
     totals = [cell.value for cell in sheet[last_entry + 1]]
     assert totals[3] == "本期合计（4 笔）"
