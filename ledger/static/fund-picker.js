@@ -192,6 +192,24 @@
       }
     });
     input.addEventListener("blur", close);
+
+    // A clerk who types a code (or a fund's whole name) and sends the form without picking from
+    // the list sends what was typed: the option it names when there is one, else the text itself,
+    // which the server checks and, if it names no fund, refuses on this field.
+    if (isSelect && control.form) {
+      control.form.addEventListener("submit", function () {
+        var typed = input.value.trim();
+        if (control.value || !typed) { return; }
+        var match = Array.prototype.find.call(control.options, function (option) {
+          return option.value && (option.value === typed || option.text.trim() === typed);
+        });
+        if (!match) {
+          match = new Option(typed, typed);
+          control.add(match);
+        }
+        control.value = match.value;
+      });
+    }
   }
 
   document.querySelectorAll("[data-fund-picker]").forEach(enhance);

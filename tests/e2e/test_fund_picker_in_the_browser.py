@@ -138,3 +138,29 @@ def test_the_voucher_filter_takes_the_code_of_the_fund_picked(visit, live_server
     assert funds_column and all("城西村" in cell for cell in funds_column)
 
     assert not visitor.problems.seen, "\n".join(visitor.problems.seen)
+
+
+def test_a_code_typed_without_picking_is_sent_and_an_unknown_one_refused_on_the_field(visit, live_server):
+    """A tired auditor types a fund's code and presses Generate without choosing from the list: the
+    report is made for that fund. A code that names no fund comes back refused on the fund field."""
+    visitor = visit("auditor")
+    visitor.sign_in()
+    page = visitor.page(DESKTOP)
+    page.goto(live_server("/reports/"))
+    page.locator("input#fund[role=combobox]").fill("999999")
+    page.locator("input[name=to]").fill("2026-03-31")
+    page.locator("form button.primary").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("input#fund[role=combobox][aria-invalid=true]").count() == 1
+    assert page.locator("#fund-error").is_visible()
+
+    page.locator("input#fund[role=combobox]").fill(COUNTY)
+    page.locator("input[name=to]").fill("2026-03-31")
+    page.select_option("select#format", "html")
+    page.locator("form button.primary").click()
+    page.wait_for_load_state("networkidle")
+    assert f"fund={COUNTY}" in page.url
+    assert page.get_by_text("鱼台县慈善救急难项目").first.is_visible()
+    # The unknown fund's page answers 404 (no such record), which the browser logs; nothing else may.
+    others = [p for p in visitor.problems.seen if "fund=999999" not in p]
+    assert not others, "\n".join(others)
