@@ -83,3 +83,14 @@ def test_web_reports_page_for_auditor_and_refusal_for_charity(web_client):
     assert web_client("charity_yutai").get("/reports/").status_code == 403
     assert web_client("reviewer_yutai").get("/reports/fund-statement", query_string={
         "fund": "370811", "from": "2026-01-01", "to": "2026-01-31"}).status_code == 404
+
+
+def test_the_report_form_lists_each_refused_parameter_once(web_client):
+    """A report form sent without a fund lists one problem, the fund, as a link to its control:
+    not the same refusal twice (once for the form, once for the field)."""
+    page = web_client("auditor").get("/reports/generate", query_string={"kind": "fund-statement", "fund": "", "from": "2026-01-01",
+                                                        "to": "2026-03-31", "format": "pdf"})
+    html = page.get_data(as_text=True)
+    summary = html[html.index("data-error-summary"):]
+    summary = summary[:summary.index("</div>")]
+    assert summary.count("<li>") == 1 and 'href="#fund"' in summary
