@@ -47,7 +47,8 @@ class Message(str):
     """
 
     def __new__(cls, msgid: str, **params):
-        self = super().__new__(cls, msgid % params if params else msgid)
+        english = {name: str.__str__(value) if isinstance(value, Message) else value for name, value in params.items()}
+        self = super().__new__(cls, msgid % english if params else msgid)
         self.msgid = msgid
         self.params = params
         return self
@@ -79,8 +80,8 @@ _l = Message
 
 def localized(value):
     """`value` with every `Message` in it rendered in the reader's language (dicts, lists, tuples)."""
-    if isinstance(value, Message):
-        return str(value)
+    if isinstance(value, Message) or (hasattr(value, "__html__") and not isinstance(value, str)):
+        return str(value)  # ours, or flask_babel's lazy strings
     if isinstance(value, dict):
         return {key: localized(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -153,7 +153,7 @@ def load_json(schema, *, partial=False):
         raise BadRequest(f"The JSON body nests arrays and objects more than {JSON_DEPTH_MAX} levels deep; "
                          "send a flat object of the documented fields.")
     if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.")
+        raise BadRequest(_l("The body must be a JSON object."))
     try:
         return schema.load(data, partial=partial)
     except MarshmallowValidationError as error:

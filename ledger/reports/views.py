@@ -36,12 +36,7 @@ REPORT_CHOICES = [
 ]
 FIELDS = ("kind", "format", "fund", "from", "to")
 KIND_LABELS = {services.KIND_BY_SLUG[slug].value: label for slug, label, _formats in REPORT_CHOICES}
-STATUS_LABELS = {
-    RunStatus.queued.value: _l("Queued"),
-    RunStatus.running.value: _l("Generating"),
-    RunStatus.done.value: _l("Done"),
-    RunStatus.failed.value: _l("Failed"),
-}
+STATUS_LABELS = services.STATUS_LABELS
 
 
 def _visible_fund_roots():
@@ -147,7 +142,7 @@ def log():
     export_format = exports.requested_format()
     if export_format:
         return _log_export(export_format, runs)
-    return render_template("reports/log.html", runs=runs, slugs=services.SLUGS)
+    return render_template("reports/log.html", runs=runs, slugs=services.SLUGS, status_label=services.status_label)
 
 
 def _log_export(export_format, runs):
@@ -155,7 +150,7 @@ def _log_export(export_format, runs):
               "SHA-256", _l("Size")]
     rows = ([to_local(run.requested_at), run.requested_by.display_name if run.requested_by else "",
              f"{services.SLUGS[run.kind]}.{run.format.value}", str(run.parameters.get("fund", "")),
-             f"{run.parameters.get('from', '')} – {run.parameters.get('to', '')}", run.status.value,
+             f"{run.parameters.get('from', '')} – {run.parameters.get('to', '')}", str(services.status_label(run.status)),
              run.report_id or "", run.sha256 or "", run.size_bytes] for run in runs)
     return exports.list_file(export_format, "report-log", str(_l("Report log")), header, rows)
 
