@@ -20,9 +20,10 @@ from ..journal.accounts import CHART
 from .demo import CITY_FUND_NAME
 
 #: The fixed part of a generated fund name (`funds.demo`), as a pattern over the whole name.
-_CITY_FUND = re.compile(re.escape(CITY_FUND_NAME) + r"$")
+#: Decorative quotes may be gone (`reports.document.plain_name`).
+_CITY_FUND = re.compile(re.escape(CITY_FUND_NAME).replace("“", "“?").replace("”", "”?") + r"$")
 _COUNTY_FUND = re.compile(r"(?P<place>.+?)慈善救急难项目$")
-_VILLAGE_FUND = re.compile(r"(?P<place>.+?)“济时救”慈善救助基金$")
+_VILLAGE_FUND = re.compile(r"(?P<place>.+?)“?济时救”?慈善救助基金$")
 
 _ACCOUNT_LABELS = {
     "银行存款": _l("Cash at bank"),
@@ -39,9 +40,13 @@ _REVERSAL_MEMO = re.compile(r"冲销 (?P<voucher>\S+?): ", re.M)
 _VOID_REASON = re.compile(r"^作废原因: ", re.M)
 
 
-def _chinese() -> bool:
+def is_chinese() -> bool:
+    """Whether the reader's language is Chinese (then stored Chinese is shown as stored)."""
     locale = get_locale()
     return locale is None or locale.language == "zh"
+
+
+_chinese = is_chinese
 
 
 def fund_name(name: str | None) -> str:
