@@ -168,9 +168,10 @@ REPORT_LEVELS = {"city": _l("city level"), "county": _l("county level"), "villag
 
 def report_fund_label(ctx) -> str:
     """`<fund> (<code>, <level>)[, with N funds below]` in the reader's language (the PDF: Chinese)."""
+    if is_chinese():
+        return ctx.fund_label  # the document's own wording, as the PDF prints it
     root = ctx.scope.root
-    text = _("%(name)s (%(code)s, %(level)s)", name=fund_name(ctx.fund_name), code=root.code,
-             level=REPORT_LEVELS.get(root.level, root.level))
+    text = f"{fund_name(ctx.fund_name)} ({root.code}, {REPORT_LEVELS.get(root.level, root.level)})"
     below = len(ctx.scope.funds) - 1
     if below:
         text += _(", with %(count)s funds below", count=below)
@@ -195,6 +196,14 @@ def entry_kind_name(name: str) -> str:
     return name
 
 
+def report_kind_counts(integrity) -> str:
+    """"；记账 3，冲销 1" / "; Receipt 3, Reversal 1": the vouchers by kind, punctuated for the language."""
+    if not integrity.entries_by_kind:
+        return ""
+    first, separator = ("；", "，") if is_chinese() else ("; ", ", ")
+    return first + separator.join(f"{entry_kind_name(kind)} {count}" for kind, count in integrity.entries_by_kind.items())
+
+
 def register_views(app):
     app.register_blueprint(reports_bp)
     app.jinja_env.globals.update(
@@ -203,7 +212,7 @@ def register_views(app):
                                           end=ctx.params.date_to.isoformat()),
         report_generated_label=lambda ctx: _("%(time)s (Beijing time, Asia/Shanghai)",
                                              time=ctx.identity.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
-        report_purpose_label=report_purpose_label)
+        report_purpose_label=report_purpose_label, report_kind_counts=report_kind_counts)
     app.jinja_env.filters["entry_kind_name"] = entry_kind_name
     add_section("reports.index", _l("Reports"),
                 _l("Fund statements, journal registers and integrity certificates as PDF, with their log."),
