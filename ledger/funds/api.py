@@ -23,7 +23,7 @@ from flask import Blueprint, jsonify
 
 from ..auth.models import Role
 from ..auth.permissions import current_actor, require_roles
-from ..errors import NotFound
+from ..errors import NotFound, _l
 from ..extensions import db
 from ..journal.models import Hold, JournalEntry
 from ..openapi import operation
