@@ -157,7 +157,7 @@ def load_json(schema, *, partial=False):
     try:
         return schema.load(data, partial=partial)
     except MarshmallowValidationError as error:
-        raise ValidationError("Some fields are invalid.", fields=_flatten_messages(error.messages)) from None
+        raise ValidationError(_l("Some fields are invalid."), fields=_flatten_messages(error.messages)) from None
 
 
 def _flatten_messages(messages) -> dict:
@@ -173,7 +173,7 @@ def parse_query(schema):
     try:
         return schema.load(request.args.to_dict())
     except MarshmallowValidationError as error:
-        raise ValidationError("Some query parameters are invalid.",
+        raise ValidationError(_l("Some query parameters are invalid."),
                               fields=_flatten_messages(error.messages)) from None
 
 

@@ -138,7 +138,7 @@ def create_organisation(session: Session, user: User, *, name: str, kind: str, r
         try:
             credit = validate_credit_code(credit)
         except IdentityNumberError as error:
-            errors["credit_code"] = [str(error)]
+            errors["credit_code"] = [error.args[0]]
     if "name" not in errors and "region" not in errors and session.scalar(sa.select(Organisation.id).where(
             Organisation.name == name, Organisation.region_id == region.id)) is not None:
         errors["name"] = [_l("an organisation of this name already exists in this region")]

@@ -246,13 +246,13 @@ def _checked_payee(payee: Payee | None, *, required: bool = True) -> Payee | Non
             try:
                 id_number = validate_resident_id(id_number)
             except IdentityNumberError as error:
-                errors["payee_id_number"] = [str(error)]
+                errors["payee_id_number"] = [error.args[0]]
     elif payee.kind == "organisation":
         if id_number:
             try:
                 id_number = validate_credit_code(id_number)
             except IdentityNumberError as error:
-                errors["payee_id_number"] = [str(error)]
+                errors["payee_id_number"] = [error.args[0]]
     else:
         errors["payee_kind"] = [_l("must be person or organisation")]
     if errors:
