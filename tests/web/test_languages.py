@@ -142,7 +142,8 @@ def walk(client, start="/"):
 
 
 def mistakes(demo_app, client, username):
-    """(what, status, html) of the refusals a person of this role meets on bad input."""
+    """(what, status, html) of the refusals a person of this role meets on bad input, and the pages
+    no link leads to (the web statement, a hold's void form, a month's close confirmation)."""
     from ledger.journal.models import Hold, HoldState
 
     pages = [("a missing fund", *_page(client.get("/funds/999999"))),
@@ -155,6 +156,12 @@ def mistakes(demo_app, client, username):
                                                                 "fund": "999999", "from": "2026-01-01",
                                                                 "to": "2026-01-31"})
         pages.append(("a report on an unknown fund", *_page(unknown)))
+        funds = ("370827",) if username == "reviewer_yutai" else ("370827", "370800")
+        for fund in funds:  # a county with its villages; the city with everything below
+            statement = client.get("/reports/fund-statement", query_string={"fund": fund, "from": "2026-01-01",
+                                                                            "to": "2026-03-31"})
+            assert statement.status_code == 200
+            pages.append((f"the web statement of {fund}", *_page(statement)))
     if username == "finance":
         with demo_app.app_context():
             hold_id, amount_fen = db.session.execute(sa.select(Hold.id, Hold.amount_fen).where(
@@ -166,6 +173,11 @@ def mistakes(demo_app, client, username):
         response = client.post(path, data={"amount": too_much, "value_on": local_today().isoformat(), "memo": "",
                                              "idempotency_key": key})
         pages.append(("a hold paid beyond its amount", *_page(response)))
+        pages.append(("the page to void a hold", *_page(client.get(f"/funds/holds/{hold_id}/void"))))
+        pages.append(("the confirmation before closing a month",
+                      *_page(client.post("/funds/periods/close", data={"month": "2026-01"}))))
+        pages.append(("closing the month in progress",
+                      *_page(client.post("/funds/periods/close", data={"month": local_today().strftime("%Y-%m")}))))
     return pages
 
 
