@@ -216,7 +216,8 @@ def fund_holds(session, user, code: str, state: str | None = None) -> list:
         try:
             query = query.where(Hold.state == HoldState(state))
         except ValueError:
-            raise ValidationError(fields={"state": [_l("must be one of %(choices)s", choices=", ".join(s.value for s in HoldState))]}) \
+            raise ValidationError(fields={"state": [_l("must be one of %(choices)s",
+                                                       choices=", ".join(s.value for s in HoldState))]}) \
                 from None
     return list(session.scalars(query.execution_options(populate_existing=True)))
 
@@ -262,7 +263,8 @@ def _checked_payee(payee: Payee | None, *, required: bool = True) -> Payee | Non
 
 def _checked_purpose(purpose: str) -> str:
     if purpose not in Purpose.codes():
-        raise ValidationError(fields={"purpose": [_l("must be one of %(choices)s", choices=", ".join(Purpose.codes()))]})
+        raise ValidationError(fields={"purpose": [_l("must be one of %(choices)s",
+                                                     choices=", ".join(Purpose.codes()))]})
     return purpose
 
 
@@ -283,7 +285,8 @@ def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: st
     _visible_funds(session, actor, [fund_code])
     _amount(amount_fen)
     if source not in ReceiptSource.codes():
-        raise ValidationError(fields={"source": [_l("must be one of %(choices)s", choices=", ".join(ReceiptSource.codes()))]})
+        raise ValidationError(fields={"source": [_l("must be one of %(choices)s",
+                                                    choices=", ".join(ReceiptSource.codes()))]})
     if not (payer_name or "").strip():
         raise ValidationError(fields={"payer_name": [_l("say who paid the money in")]})
     income = AccountRole.donation_income if source == "donation" else AccountRole.grant_income

@@ -294,7 +294,8 @@ def _trial_balance_export(export_format, groups, as_of):
                        fund_name(group.fund_names.get(row.fund_code, row.fund_code)), row.account_code,
                        account_name(row.account_name), exports.Money(row.debit_fen),
                        exports.Money(row.credit_fen), exports.Money(row.balance_fen)]
-            yield [_("Subtotal: %(fund)s", fund=fund_name(group.fund_name)), "", "", "", "", exports.Money(group.debit_fen),
+            yield [_("Subtotal: %(fund)s", fund=fund_name(group.fund_name)), "", "", "", "",
+                   exports.Money(group.debit_fen),
                    exports.Money(group.credit_fen), exports.Money(group.debit_fen - group.credit_fen)]
         debit, credit = sum(g.debit_fen for g in groups), sum(g.credit_fen for g in groups)
         yield [_("Total"), "", "", "", "", exports.Money(debit), exports.Money(credit), exports.Money(debit - credit)]

@@ -153,7 +153,8 @@ def _log_export(export_format, runs):
               "SHA-256", _l("Size")]
     rows = ([to_local(run.requested_at), run.requested_by.display_name if run.requested_by else "",
              f"{services.SLUGS[run.kind]}.{run.format.value}", str(run.parameters.get("fund", "")),
-             f"{run.parameters.get('from', '')} – {run.parameters.get('to', '')}", str(services.status_label(run.status)),
+             f"{run.parameters.get('from', '')} – {run.parameters.get('to', '')}",
+             str(services.status_label(run.status)),
              run.report_id or "", run.sha256 or "", run.size_bytes] for run in runs)
     return exports.list_file(export_format, "report-log", str(_l("Report log")), header, rows)
 
@@ -201,7 +202,8 @@ def report_kind_counts(integrity) -> str:
     if not integrity.entries_by_kind:
         return ""
     first, separator = ("；", "，") if is_chinese() else ("; ", ", ")
-    return first + separator.join(f"{entry_kind_name(kind)} {count}" for kind, count in integrity.entries_by_kind.items())
+    counts = integrity.entries_by_kind.items()
+    return first + separator.join(f"{entry_kind_name(kind)} {count}" for kind, count in counts)
 
 
 def register_views(app):
