@@ -192,7 +192,8 @@ class UnknownUsernameLockout:
 
 
 def _locked(seconds: int) -> AccountLocked:
-    return AccountLocked(f"Too many failed logins; try again in {seconds} seconds.", retry_after=seconds)
+    return AccountLocked(_l("Too many failed logins; try again in %(seconds)s seconds.", seconds=seconds),
+                         retry_after=seconds)
 
 
 def authenticate(session: Session, username: str, password: str, settings: LoginSettings,

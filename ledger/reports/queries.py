@@ -94,7 +94,7 @@ def _parse_date(value: str | None, name: str, errors: dict) -> date | None:
     try:
         return parse_iso_date(value)
     except ValueError:
-        errors[name] = [f"Not a date as YYYY-MM-DD: {export_text(value[:40])!r}."]
+        errors[name] = [_l("Not a date as YYYY-MM-DD: %(value)r.", value=export_text(value[:40]))]
         return None
 
 
