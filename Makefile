@@ -45,8 +45,10 @@ translations: $(VENV)/.installed
 
 # After changing UI strings: extract them and merge into both catalogs, then translate
 # the new entries in ledger/translations/zh_Hans_CN/LC_MESSAGES/messages.po.
+# PYTHONPATH=. lets pybabel load the product's extractor (ledger/i18n_extract.py, named in babel.cfg),
+# which adds the refusals' default messages (the first docstring line of each LedgerError class).
 translations-update: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project "jishijiu-ledger" --copyright-holder "Jining Municipal Civil Affairs Bureau" \
 		-w 120 -o ledger/translations/messages.pot .
 	$(BIN)/pybabel update -w 120 -i ledger/translations/messages.pot -d ledger/translations --no-fuzzy-matching

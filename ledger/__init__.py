@@ -35,6 +35,11 @@ def create_app(config=None) -> Flask:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["LEDGER_TIMEZONE"])
+    from flask_babel import gettext
+
+    from .errors import set_translator
+
+    set_translator(gettext)  # refusals (ledger.errors.Message) render in the reader's language when shown
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -98,9 +103,22 @@ def _features():
     return (auth, funds, reports)
 
 
+#: The API's language when the request names none: English, stable for programs.
+API_DEFAULT_LANGUAGE = "en"
+
+
+API_DOCS_PATH = "/api/v1/docs"  # the HTML page of the API document (ledger/api.py)
+
+
 def select_locale():
     """The interface language: this request's ?lang=, else the choice kept in the session,
-    else the user's saved preference, else the browser's Accept-Language, else Chinese."""
+    else the user's saved preference, else the browser's Accept-Language, else Chinese.
+
+    The API (/api/...) follows its own rule, the same for every client: ?lang=, else
+    Accept-Language, else English (`api_language`). Its documentation page is a page people
+    read in the browser, so it speaks the interface language like every other page."""
+    if request.path.startswith("/api/") and request.path != API_DOCS_PATH:
+        return api_language()
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in LANGUAGES:
         return chosen
@@ -109,3 +127,12 @@ def select_locale():
         return user.locale
     return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0])
 
+
+
+def api_language() -> str:
+    """The API's language: ?lang=zh_CN|en, else the best of Accept-Language among the two, else English.
+    A token's user's saved web preference does not change what a program reads."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default=API_DEFAULT_LANGUAGE)

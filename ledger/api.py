@@ -19,7 +19,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from .auth.services import token_for_secret, touch_token
-from .errors import Unauthorized
+from .errors import Unauthorized, _l
 from .extensions import db
 from .openapi import build_spec as build_openapi
 from .requests import has_body, load_json, parse_query  # noqa: F401  (the API's parsing, for handlers)
@@ -50,11 +50,11 @@ def authenticate_bearer_token():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Send `Authorization: Bearer <token>`; tokens come from `flask users token` "
-                           "or the API tokens page.")
+        raise Unauthorized(_l("Send `Authorization: Bearer <token>`; tokens come from `flask users token` "
+                              "or the API tokens page."))
     row = bearer_token_row()
     if row is None:
-        raise Unauthorized("The token is not valid: unknown, revoked, or its user is disabled.")
+        raise Unauthorized(_l("The token is not valid: unknown, revoked, or its user is disabled."))
     if touch_token(row):
         # A boundary of its own: the token's last use is authentication bookkeeping, committed
         # before the request's unit of work begins, so a refused request still records it.

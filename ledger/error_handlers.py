@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from .db_errors import is_database_unavailable
-from .errors import DatabaseUnavailable, LedgerError, RateLimited
+from .errors import DatabaseUnavailable, LedgerError, RateLimited, localized
 from .extensions import db, login_manager
 
 
@@ -43,10 +44,11 @@ _HTTP_CODES = {
 
 
 def _http_message(status: int, fallback: str) -> str:
-    """A message a person can act on. API clients get English (stable for programs);
-    HTML pages get the interface language."""
+    """A message a person can act on, in the reader's language: the API's wording for API
+    clients (in the API's language, English unless asked: `ledger.api_language`), the
+    interface's for HTML pages."""
     if _wants_json():
-        return _API_MESSAGES.get(status, fallback)
+        return str(_API_MESSAGES.get(status, fallback))
     messages = {
         400: _("The request could not be understood."),
         401: _("Please log in first."),
@@ -65,18 +67,18 @@ def _http_message(status: int, fallback: str) -> str:
 
 
 _API_MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Authentication is required: send `Authorization: Bearer <token>`.",
-    403: "Your role may not do this.",
-    404: "No such resource (or not one you may see).",
-    405: "This method is not allowed on this resource.",
-    409: "The request conflicts with the current state of the record.",
-    413: "The request body is too large.",
-    415: "Send the body as JSON with Content-Type: application/json.",
-    422: "Some fields are invalid.",
-    429: "Too many requests.",
-    500: "Internal error; nothing was saved.",
-    503: "The service is temporarily unavailable.",
+    400: _l("The request could not be understood."),
+    401: _l("Authentication is required: send `Authorization: Bearer <token>`."),
+    403: _l("Your role may not do this."),
+    404: _l("No such resource (or not one you may see)."),
+    405: _l("This method is not allowed on this resource."),
+    409: _l("The request conflicts with the current state of the record."),
+    413: _l("The request body is too large."),
+    415: _l("Send the body as JSON with Content-Type: application/json."),
+    422: _l("Some fields are invalid."),
+    429: _l("Too many requests."),
+    500: _l("Internal error; nothing was saved."),
+    503: _l("The service is temporarily unavailable."),
 }
 
 
@@ -102,14 +104,14 @@ def render_error(status: int, code: str, message: str, fields: dict | None = Non
                  detail: str | None = None, headers: dict | None = None):
     """The one rendering of a refusal: JSON `{"error": {...}}` for the API, a page for people."""
     if _wants_json():
-        body = {"code": code, "message": message}
+        body = {"code": code, "message": str(message)}
         if fields:
-            body["fields"] = fields
+            body["fields"] = localized(fields)
         if extra:
-            body.update(extra)
+            body.update(localized(extra))
         return jsonify({"error": body}), status, headers or {}
     return render_template("errors/error.html", status=status, title=_status_title(status), message=message,
-                           detail=detail, fields=fields or {}), status, headers or {}
+                           detail=detail, fields=localized(fields or {})), status, headers or {}
 
 
 def _rollback_quietly() -> None:
@@ -150,7 +152,8 @@ def render_rate_limited():
     seconds = retry_after_seconds()
     headers = {"Retry-After": str(seconds)}
     if _wants_json():
-        return render_error(429, RateLimited.code, f"Too many requests; try again in {seconds} seconds.",
+        return render_error(429, RateLimited.code,
+                            _("Too many requests; try again in %(seconds)s seconds.", seconds=seconds),
                             extra={"retry_after_seconds": seconds}, headers=headers)
     return render_error(429, RateLimited.code,
                         _("Too many attempts from here; wait %(seconds)s seconds and try again.", seconds=seconds),
@@ -171,7 +174,7 @@ def register_error_handlers(app):
     def handle_csrf_error(error: CSRFError):
         db.session.rollback()
         if _wants_json():
-            return render_error(400, "csrf_failed", "The form's CSRF token is missing or invalid.")
+            return render_error(400, "csrf_failed", _("The form's CSRF token is missing or invalid."))
         return render_error(400, "csrf_failed", _("This form has expired or did not come from this site. "
                                                   "Go back, reload the page and try again."))
 
@@ -188,7 +191,7 @@ def register_error_handlers(app):
         if status == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             if _wants_json():
-                message = f"The request body is larger than the limit of {limit} bytes."
+                message = _("The request body is larger than the limit of %(limit)s bytes.", limit=limit)
             else:
                 message = _("The request body is larger than %(limit)s bytes.", limit=limit)
         body, status, _headers = render_error(status, _HTTP_CODES.get(status, "http_error"), message)

@@ -9,8 +9,84 @@ message a person reads; the API renders
     {"error": {"code": "...", "message": "...", "fields": {...}}}
 
 and HTML pages render a friendly error page. Services never build responses.
+
+Messages are deferred: a refusal is raised in whatever language, and shown in the reader's. The
+default message (the docstring's first line) and every message a service writes with `_l(...)`
+(this module's, which imports no Flask, so the journal core may use it) are `Message`s: a `str`
+holding the English text, for logs, programs and tests, that remembers its msgid and parameters.
+`str(message)` renders it in the current request's language through the translator the app
+factory installs (`set_translator`); `localized(value)` does so for the nested dicts and lists of
+`fields` and `details` before they are written out. Without a translator (a script, the CLI
+outside a request) a message is its English text. `pybabel extract` finds `_l(...)` calls by
+keyword and the docstring messages through `ledger.i18n_extract` (registered in babel.cfg).
 """
 from __future__ import annotations
+
+from typing import Callable
+
+_translate: Callable[[str], str] | None = None
+
+
+def set_translator(translate: Callable[[str], str] | None) -> None:
+    """Install the function that looks a msgid up in the reader's catalog (the app factory
+    passes flask_babel's `gettext`); None makes every message English again."""
+    global _translate
+    _translate = translate
+
+
+def _rebuild(msgid: str, params: dict) -> "Message":
+    return Message(msgid, **params)
+
+
+class Message(str):
+    """A message a person reads: its English text now, the reader's language when shown.
+
+    `Message("must not exceed the hold's %(amount)s", amount="3000.00")` equals (as a `str`) the
+    English text; `str()` of it looks the msgid up at that moment and fills in the parameters,
+    each rendered in turn when it is itself a `Message`.
+    """
+
+    def __new__(cls, msgid: str, **params):
+        english = {name: str.__str__(value) if isinstance(value, Message) else value for name, value in params.items()}
+        self = super().__new__(cls, msgid % english if params else msgid)
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    def __str__(self) -> str:
+        english = str.__str__(self)
+        if _translate is None:
+            return english
+        try:
+            text = _translate(self.msgid)
+            if not self.params:
+                return text
+            return text % {name: str(value) if isinstance(value, Message) else value
+                           for name, value in self.params.items()}
+        except (RuntimeError, KeyError, ValueError, TypeError):
+            # no request to take a language from, or a catalog entry that lost a placeholder
+            return english
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __reduce__(self):
+        return _rebuild, (self.msgid, self.params)
+
+
+#: Marks a message for extraction (`pybabel extract -k _l`) and defers it: `_l("...", name=value)`.
+_l = Message
+
+
+def localized(value):
+    """`value` with every `Message` in it rendered in the reader's language (dicts, lists, tuples)."""
+    if isinstance(value, Message) or (hasattr(value, "__html__") and not isinstance(value, str)):
+        return str(value)  # ours, or flask_babel's lazy strings
+    if isinstance(value, dict):
+        return {key: localized(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [localized(item) for item in value]
+    return value
 
 
 class LedgerError(Exception):
@@ -25,15 +101,23 @@ class LedgerError(Exception):
         self.details = details
         super().__init__(self.message)
 
-    def default_message(self) -> str:
-        return (self.__doc__ or self.code).strip().splitlines()[0]
+    @classmethod
+    def default_message(cls) -> Message:
+        """The docstring's first line, deferred (found by `ledger.i18n_extract`)."""
+        return Message(doc_message(cls.__doc__) or cls.code)
 
     def to_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message}
+        """The API body, in the reader's language (English outside a request)."""
+        body = {"code": self.code, "message": str(self.message)}
         if self.fields:
-            body["fields"] = self.fields
-        body.update(self.details)
+            body["fields"] = localized(self.fields)
+        body.update(localized(self.details))
         return {"error": body}
+
+
+def doc_message(docstring: str | None) -> str:
+    """The message of an error class: the first line of its docstring (what the extractor reads too)."""
+    return (docstring or "").strip().splitlines()[0].strip() if (docstring or "").strip() else ""
 
 
 class BadRequest(LedgerError):

@@ -23,7 +23,7 @@ import hashlib
 import sqlalchemy as sa
 
 from .db_base import Base, dialect_insert
-from .errors import Conflict, IdempotencyConflict
+from .errors import Conflict, IdempotencyConflict, _l
 from .journal.retry import run_in_savepoint
 from .timeutil import utcnow
 
@@ -68,7 +68,7 @@ def _replay(row, request_hash: str):
     if row.request_hash != request_hash:
         raise IdempotencyConflict()
     if row.response_status is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
+        raise Conflict(_l("a request with this Idempotency-Key is still being processed"))
     return row.response_status, row.response_body
 
 

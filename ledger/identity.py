@@ -21,6 +21,7 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from .errors import _l
 from .timeutil import local_today
 
 
@@ -29,7 +30,8 @@ RESIDENT_ID_BORN_YEAR_MIN = 1900
 
 
 class IdentityNumberError(ValueError):
-    """Not a valid identity number; the message says why (in English, for the API and the logs).
+    """Not a valid identity number; the message says why (a deferred `ledger.errors.Message`: English
+    for the logs, the reader's language when shown).
 
     `reason` names the rule that failed (`length`, `characters`, `date`, `date_range`, `region`,
     `check_digit`, `credit_code`) and `details` its figures, so that a web form can say the same in the
@@ -64,24 +66,27 @@ def validate_resident_id(value: str) -> str:
     saying plainly what is wrong."""
     number = ric.compact(value or "")
     if len(number) != 18:
-        raise IdentityNumberError(f"a resident ID number has 18 characters, not {len(number)}", "length",
+        raise IdentityNumberError(_l("a resident ID number has 18 characters, not %(length)s", length=len(number)),
+                                  "length",
                                   length=len(number))
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise IdentityNumberError("a resident ID number is 17 digits and a last digit or X", "characters")
+        raise IdentityNumberError(_l("a resident ID number is 17 digits and a last digit or X"), "characters")
     try:
         born = resident_id_birth_date(number)
     except ValueError:
-        raise IdentityNumberError(f"the birth date in it ({number[6:14]}) is not a real date", "date",
+        raise IdentityNumberError(_l("the birth date in it (%(digits)s) is not a real date", digits=number[6:14]),
+                                  "date",
                                   digits=number[6:14]) from None
     if born > local_today() or born.year < RESIDENT_ID_BORN_YEAR_MIN:
-        raise IdentityNumberError(f"the birth date in it ({number[6:14]}) is in the future or before "
-                                  f"{RESIDENT_ID_BORN_YEAR_MIN}", "date_range", digits=number[6:14])
+        raise IdentityNumberError(_l("the birth date in it (%(digits)s) is in the future or before %(year)s",
+                                     digits=number[6:14], year=RESIDENT_ID_BORN_YEAR_MIN), "date_range",
+                                  digits=number[6:14])
     if not region_code_existed(number[:6]):
-        raise IdentityNumberError(f"its region code {number[:6]} was never assigned", "region",
+        raise IdentityNumberError(_l("its region code %(region)s was never assigned", region=number[:6]), "region",
                                   region=number[:6])
     if number[17] != ric.calc_check_digit(number):
-        raise IdentityNumberError("wrong check digit: the last character does not match the others "
-                                  "(a digit is mistyped)", "check_digit")
+        raise IdentityNumberError(_l("wrong check digit: the last character does not match the others "
+                                     "(a digit is mistyped)"), "check_digit")
     return number
 
 
@@ -90,7 +95,7 @@ def validate_credit_code(value: str) -> str:
         return uscc.validate(value)
     except StdnumError as error:
         raise IdentityNumberError(
-            f"not a valid unified social credit code ({error.message.lower()})", "credit_code"
+            _l("not a valid unified social credit code (%(problem)s)", problem=error.message.lower()), "credit_code"
         ) from None
 
 

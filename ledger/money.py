@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import _l
+
 #: Largest amount accepted at the edges: 10^12 yuan.
 MAX_AMOUNT_FEN = 10**12 * 100
 
@@ -35,22 +37,22 @@ def parse_amount(value, *, allow_zero: bool = False) -> int:
     amounts over 10^12 yuan.
     """
     if isinstance(value, bool) or not isinstance(value, str):
-        raise AmountError('must be a decimal string such as "1234.56", not a number')
+        raise AmountError(_l('must be a decimal string such as "1234.56", not a number'))
     text = value.strip()
     if text.startswith("-"):
-        raise AmountError("must not be negative")
+        raise AmountError(_l("must not be negative"))
     if not _AMOUNT_RE.match(text):
         if _LOOKS_LIKE_AMOUNT_RE.match(text):
             whole, _, part = text.partition(".")
             if len(part) > 2:
-                raise AmountError("must have at most 2 decimal places (fen)")
+                raise AmountError(_l("must have at most 2 decimal places (fen)"))
             if len(whole) > 12:
-                raise AmountError("must not exceed 1,000,000,000,000.00 yuan")
-        raise AmountError('must be a decimal amount in yuan such as "1234.56", in the digits 0-9')
+                raise AmountError(_l("must not exceed 1,000,000,000,000.00 yuan"))
+        raise AmountError(_l('must be a decimal amount in yuan such as "1234.56", in the digits 0-9'))
     whole, _, part = text.partition(".")
     fen = int(whole) * 100 + int(part.ljust(2, "0"))
     if fen == 0 and not allow_zero:
-        raise AmountError("must be greater than zero")
+        raise AmountError(_l("must be greater than zero"))
     assert 0 <= fen <= MAX_AMOUNT_FEN, "AMOUNT_PATTERN bounds the amount"
     return fen
 

@@ -154,11 +154,11 @@ def load_json(schema, *, partial=False):
         raise BadRequest(f"The JSON body nests arrays and objects more than {JSON_DEPTH_MAX} levels deep; "
                          "send a flat object of the documented fields.")
     if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.")
+        raise BadRequest(_l("The body must be a JSON object."))
     try:
         return schema.load(data, partial=partial)
     except MarshmallowValidationError as error:
-        raise ValidationError("Some fields are invalid.", fields=_flatten_messages(error.messages)) from None
+        raise ValidationError(_l("Some fields are invalid."), fields=_flatten_messages(error.messages)) from None
 
 
 def _flatten_messages(messages) -> dict:
@@ -174,7 +174,7 @@ def parse_query(schema):
     try:
         return schema.load(request.args.to_dict())
     except MarshmallowValidationError as error:
-        raise ValidationError("Some query parameters are invalid.",
+        raise ValidationError(_l("Some query parameters are invalid."),
                               fields=_flatten_messages(error.messages)) from None
 
 

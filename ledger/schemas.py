@@ -129,7 +129,7 @@ class Amount(fields.Field):
         try:
             return parse_amount(value, allow_zero=self.allow_zero)
         except AmountError as error:
-            raise self.make_error("invalid", message=str(error)) from error
+            raise self.make_error("invalid", message=error.args[0]) from error
 
     default_error_messages = {"invalid": "{message}"}
 

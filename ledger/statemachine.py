@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .audit import record_event
-from .errors import Conflict
+from .errors import Conflict, _l
 
 
 class IllegalTransition(Conflict):
@@ -73,7 +73,8 @@ class StateMachine:
         if target is None:
             label = getattr(record, "id", None)
             raise self.error(
-                f"{self.name} {label} is {state.value}; it cannot be {_past(action)}",
+                _l("%(record)s %(id)s is %(state)s; it cannot be %(action)s", record=_word(self.name), id=label,
+                   state=_word(state.value), action=_word(_past(action))),
                 record=self.name, record_id=label, state=state.value, action=action)
         return target
 
@@ -90,6 +91,16 @@ class StateMachine:
                          target if target is not None else str(getattr(record, "id", "")),
                          **{"from": source.value, "to": new_state.value, **detail})
         return new_state
+
+
+#: The words of the refusal's sentence, in the reader's language when shown (unknown words stay as they are).
+_WORDS = {"hold": _l("hold"), "period": _l("period"), "pending": _l("pending"), "posted": _l("posted"),
+          "voided": _l("voided"), "expired": _l("expired"), "open": _l("open"), "closed": _l("closed"),
+          "reopened": _l("reopened")}
+
+
+def _word(word: str):
+    return _WORDS.get(word, word)
 
 
 def _past(action: str) -> str:

@@ -43,7 +43,10 @@ def date_year_problem(value: date) -> str | None:
     """Why `value` is not a date the API takes (its year outside DATE_YEAR_MIN..DATE_YEAR_MAX), or None."""
     if DATE_YEAR_MIN <= value.year <= DATE_YEAR_MAX:
         return None
-    return f"Choose a date in the years {DATE_YEAR_MIN} to {DATE_YEAR_MAX} (got {value.isoformat()})."
+    from .errors import _l  # errors imports nothing; the message is shown in the reader's language
+
+    return _l("Choose a date in the years %(first)s to %(last)s (got %(value)s).", first=DATE_YEAR_MIN,
+              last=DATE_YEAR_MAX, value=value.isoformat())
 
 
 def parse_iso_date(text: str) -> date:

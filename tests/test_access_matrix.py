@@ -104,6 +104,7 @@ FEATURES += [
     Case("GET", "/funds/370827", only(*FUND_READERS)),
     Case("GET", f"/funds/entries/{FUND_VOUCHER}", only(*FUND_READERS)),
     Case("GET", "/funds/entries", only(*FUND_READERS)),
+    Case("GET", "/funds/picker", only(*FUND_READERS)),
     Case("GET", "/funds/trial-balance", only(*FUND_READERS)),
     Case("GET", "/funds/verify", only(*FUND_READERS)),
     Case("GET", "/funds/periods", only(*FUND_READERS)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from ..errors import NotFound
+from ..errors import NotFound, _l
 from ..extensions import db
 from ..openapi import operation
 from ..requests import api_write, has_body, load_body
@@ -110,7 +110,7 @@ def revoke():
     def work(key):
         count = revoke_tokens(db.session, g.api_user, prefix)
         if count == 0:
-            raise NotFound("You have no live token with this prefix.")
+            raise NotFound(_l("You have no live token with this prefix."))
         return TokenRevokedSchema().dump({"revoked": count})
 
     return api_write(work)

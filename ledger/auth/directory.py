@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound, ValidationError, _l
 from ..identity import IdentityNumberError, validate_credit_code
 from .models import Organisation, OrganisationKind, Region, RegionLevel, User
 from .access import as_actor, organisation_scope, require
@@ -46,7 +46,7 @@ def get_organisation(session: Session, user: User, code: str) -> Organisation:
     """One organisation by code; NotFound when it does not exist or is outside `user`'s sight."""
     organisation = session.scalar(_visible_organisations_query(user).where(Organisation.code == code))
     if organisation is None:
-        raise NotFound(f"no organisation with code {code!r}")
+        raise NotFound(_l("no organisation with code %(code)r", code=code))
     return organisation
 
 
@@ -120,7 +120,7 @@ def create_organisation(session: Session, user: User, *, name: str, kind: str, r
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["must not be empty"]
+        errors["name"] = [_l("must not be empty")]
     elif len(name) > NAME_MAX:
         errors["name"] = [f"must be at most {NAME_MAX} characters"]
     try:
@@ -130,18 +130,18 @@ def create_organisation(session: Session, user: User, *, name: str, kind: str, r
         errors["kind"] = [f"must be one of {', '.join(k.value for k in OrganisationKind)}"]
     region = session.scalar(sa.select(Region).where(Region.code == (region_code or "")))
     if region is None or RegionLevel(region.level) == RegionLevel.village:
-        errors["region"] = ["must be the code of the city or of one of its counties"]
+        errors["region"] = [_l("must be the code of the city or of one of its counties")]
     elif kind_value is not None and RegionLevel(region.level) not in KIND_LEVELS[kind_value]:
-        errors["region"] = ["a city bureau works in the city, a county bureau in a county"]
+        errors["region"] = [_l("a city bureau works in the city, a county bureau in a county")]
     credit = (credit_code or "").strip().upper() or None
     if credit is not None:
         try:
             credit = validate_credit_code(credit)
         except IdentityNumberError as error:
-            errors["credit_code"] = [str(error)]
+            errors["credit_code"] = [error.args[0]]
     if "name" not in errors and "region" not in errors and session.scalar(sa.select(Organisation.id).where(
             Organisation.name == name, Organisation.region_id == region.id)) is not None:
-        errors["name"] = ["an organisation of this name already exists in this region"]
+        errors["name"] = [_l("an organisation of this name already exists in this region")]
     if errors:
         raise ValidationError(fields=errors)
     organisation = Organisation(code=next_organisation_code(session, kind_value, region), name=name, kind=kind_value,

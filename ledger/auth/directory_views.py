@@ -115,7 +115,9 @@ def _user_action(username: str, work, message):
     answer, _status = form_write(form, in_interface_language(lambda key: work()), done)
     if answer is not None:
         return answer
-    flash(" ".join(form.form_errors) or _("The form has expired; please try again."), "error")
+    # str(): a refusal's deferred message is rendered now, in the reader's language (a flash is stored as text)
+    problems = " ".join(str(problem) for problem in form.form_errors)
+    flash(problems or _("The form has expired; please try again."), "error")
     return redirect(url_for("directory.user_page", username=username))
 
 

@@ -53,7 +53,8 @@ class UserCreateForm(LedgerForm):
                            description=_l("Lower-case letters, digits, “.”, “_” or “-”, starting with a letter; "
                                           "used to sign in and never given to anyone else."))
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=100)],
-                               description=_l("As colleagues know the person, e.g. 鱼台县民政 李审核."))
+                               description=_l("As colleagues know the person, e.g. Li Shenhe of the Yutai civil "
+                                              "affairs bureau."))
     role = SelectField(_l("Role"), validators=[DataRequired()])
     organisation = SelectField(_l("Organisation"), validators=[DataRequired()])
 

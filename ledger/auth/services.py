@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
-from ..errors import AccountLocked, NotFound, ValidationError
+from ..errors import AccountLocked, NotFound, ValidationError, _l
 from ..timeutil import as_utc, utcnow
 from .access import as_actor, require
 from .errors import OwnAccount, UsernameTaken, WeakPassword, WrongCurrentPassword
@@ -82,16 +82,17 @@ def _check_username(username: str) -> str:
     username = (username or "").strip()
     if not USERNAME_PATTERN.fullmatch(username):
         raise ValidationError(fields={"username": [
-            "use 2 to 80 lower-case letters, digits, '.', '_' or '-', starting with a letter"]})
+            _l("use 2 to 80 lower-case letters, digits, '.', '_' or '-', starting with a letter")]})
     return username
 
 
 def _check_role_fits(role: Role, organisation: Organisation) -> None:
     kinds = ROLE_ORGANISATION_KINDS.get(role, BUREAU_KINDS)
     if OrganisationKind(organisation.kind) not in kinds:
-        wanted = "a charity" if role == Role.charity else "a care vendor" if role == Role.vendor else "a bureau"
-        raise ValidationError(fields={"role": [f"a {role.value} user belongs to {wanted} organisation, "
-                                               f"not to {organisation.code}"]})
+        wanted = (_l("a charity") if role == Role.charity else _l("a care vendor") if role == Role.vendor
+                  else _l("a bureau"))
+        raise ValidationError(fields={"role": [_l("a %(role)s user belongs to %(kind)s organisation, not to %(org)s",
+                                                  role=role.value, kind=wanted, org=organisation.code)]})
 
 
 def create_user(session: Session, username: str, role: str, org_code: str, password: str,
@@ -118,7 +119,7 @@ def create_user(session: Session, username: str, role: str, org_code: str, passw
         raise ValidationError(fields=errors)
     _check_role_fits(role_value, organisation)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise UsernameTaken(f"user {username!r} already exists", fields={"username": ["is taken"]})
+        raise UsernameTaken(_l("user %(name)r already exists", name=username), fields={"username": [_l("is taken")]})
     check_password_strength(password, username)
     user = User(username=username, role=role_value, organisation=organisation,
                 password_hash=hash_password(password), display_name=display_name or username,
@@ -191,7 +192,8 @@ class UnknownUsernameLockout:
 
 
 def _locked(seconds: int) -> AccountLocked:
-    return AccountLocked(f"Too many failed logins; try again in {seconds} seconds.", retry_after=seconds)
+    return AccountLocked(_l("Too many failed logins; try again in %(seconds)s seconds.", seconds=seconds),
+                         retry_after=seconds)
 
 
 def authenticate(session: Session, username: str, password: str, settings: LoginSettings,
@@ -288,7 +290,7 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens. Someone else's token is NotFound."""
     row = session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if row is None:
-        raise NotFound("no such token")
+        raise NotFound(_l("no such token"))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         record_event(session, user, "token.revoke", user.username, count=1, prefix=row.prefix)
@@ -301,7 +303,7 @@ def update_profile(session: Session, user: User, *, display_name: str | None = N
     """Change the user's own display name and preferred language."""
     if display_name is not None:
         if not display_name.strip():
-            raise ValidationError(fields={"display_name": ["must not be empty"]})
+            raise ValidationError(fields={"display_name": [_l("must not be empty")]})
         user.display_name = display_name.strip()
     if locale is not None:
         user.locale = locale or None
@@ -327,7 +329,7 @@ def revoke_tokens(session: Session, user: User, prefix: str | None = None) -> in
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user named {username!r}")
+        raise NotFound(_l("no user named %(name)r", name=username))
     return user
 
 
@@ -402,10 +404,10 @@ def unlock_user(session: Session, actor, username: str) -> User:
 def change_password(session: Session, user: User, current_password: str, new_password: str) -> User:
     """A user changes their own password: the current one is required, the new one is checked."""
     if not check_password_hash(user.password_hash, current_password or ""):
-        raise WrongCurrentPassword(fields={"current_password": ["is not right"]})
+        raise WrongCurrentPassword(fields={"current_password": [_l("is not right")]})
     check_password_strength(new_password, user.username, field="new_password")
     if check_password_hash(user.password_hash, new_password):
-        raise WeakPassword(fields={"new_password": ["must differ from the current password"]}, reason="unchanged")
+        raise WeakPassword(fields={"new_password": [_l("must differ from the current password")]}, reason="unchanged")
     user.password_hash = hash_password(new_password)
     forced = bool(user.must_change_password)
     user.must_change_password = False

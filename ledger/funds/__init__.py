@@ -3,9 +3,11 @@
 
 def register(app):
     """Attach the funds web pages and their start-page sections."""
+    from .display import register_filters
     from .views import register as register_views
 
     register_views(app)
+    register_filters(app)
 
 
 def api_blueprint():

@@ -23,7 +23,7 @@ from flask import Blueprint, jsonify
 
 from ..auth.models import Role
 from ..auth.permissions import current_actor, require_roles
-from ..errors import NotFound
+from ..errors import NotFound, _l
 from ..extensions import db
 from ..journal.models import Hold, JournalEntry
 from ..openapi import operation
@@ -82,20 +82,20 @@ def visible_entry(session, user, voucher_no: str) -> JournalEntry:
     NotFound, exactly as if it did not exist (the services offer funds, not entries, by scope)."""
     entry = session.scalar(sa.select(JournalEntry).where(JournalEntry.voucher_no == voucher_no))
     if entry is None:
-        raise NotFound(f"no entry {voucher_no}")
+        raise NotFound(_l("no entry %(voucher)s", voucher=voucher_no))
     for code in sorted({posting.account.fund.code for posting in entry.postings}):
         try:
             services.get_fund(session, user, code)
             return entry
         except NotFound:
             continue
-    raise NotFound(f"no entry {voucher_no}")
+    raise NotFound(_l("no entry %(voucher)s", voucher=voucher_no))
 
 
 def _hold(hold_id) -> Hold:
     hold = db.session.get(Hold, hold_id)
     if hold is None:
-        raise NotFound(f"no hold {hold_id}")
+        raise NotFound(_l("no hold %(hold)s", hold=hold_id))
     return hold
 
 
@@ -111,7 +111,7 @@ def visible_fund_codes(session, user) -> set[str]:
 
 def _check_month(month: str) -> str:
     if not re.match(MONTH_PATTERN, month):
-        raise NotFound(f"{month!r} is not a month (YYYY-MM)")
+        raise NotFound(_l("%(month)r is not a month (YYYY-MM)", month=month))
     return month
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..errors import _l
 from ..identity import IdentityNumberError, shown_counterparty_id, validate_credit_code, validate_resident_id
 from ..journal.dates import HOLD_MAX_DAYS
 from ..schemas import PAGE_MAX, Amount, AmountOut, QuerySchema, StrictSchema
@@ -54,17 +55,17 @@ class PayeeIn(StrictSchema):
     def check_id_number(self, data, **kwargs):
         name = (data.get("name") or "").strip()
         if not name:
-            raise ValidationError("must not be blank", "name")
+            raise ValidationError(_l("must not be blank"), "name")
         number = (data.get("id_number") or "").strip() or None
         try:
             if data.get("kind") == "person":
                 if number is None:
-                    raise ValidationError("a person needs a resident ID number", "id_number")
+                    raise ValidationError(_l("a person needs a resident ID number"), "id_number")
                 validate_resident_id(number)
             elif number is not None:
                 validate_credit_code(number)
         except IdentityNumberError as error:
-            raise ValidationError(str(error), "id_number") from None
+            raise ValidationError(error.args[0], "id_number") from None
 
     def to_payee(self, data: dict | None) -> Payee | None:
         if data is None:
@@ -99,7 +100,7 @@ class AllocationIn(StrictSchema):
     @validates_schema
     def check_funds_differ(self, data, **kwargs):
         if data.get("from_fund") and data.get("from_fund") == data.get("to_fund"):
-            raise ValidationError("must differ from from_fund", "to_fund")
+            raise ValidationError(_l("must differ from from_fund"), "to_fund")
 
 
 class DisbursementIn(StrictSchema):
@@ -124,14 +125,14 @@ class HoldIn(StrictSchema):
     def check_expiry(self, data, **kwargs):
         at, hours = data.get("expires_at"), data.get("expires_in_hours")
         if at is None and hours is None:
-            raise ValidationError("give expires_at or expires_in_hours", "expires_at")
+            raise ValidationError(_l("give expires_at or expires_in_hours"), "expires_at")
         if at is not None and hours is not None:
-            raise ValidationError("give expires_at or expires_in_hours, not both", "expires_in_hours")
+            raise ValidationError(_l("give expires_at or expires_in_hours, not both"), "expires_in_hours")
         if at is not None:
             if at <= utcnow():
-                raise ValidationError("must be in the future", "expires_at")
+                raise ValidationError(_l("must be in the future"), "expires_at")
             if at > utcnow() + timedelta(hours=HOLD_MAX_HOURS):
-                raise ValidationError(f"must be within {HOLD_MAX_HOURS} hours", "expires_at")
+                raise ValidationError(_l("must be within %(hours)s hours", hours=HOLD_MAX_HOURS), "expires_at")
 
 
 def hold_expiry(data: dict) -> datetime:
@@ -156,7 +157,7 @@ class ReversalIn(StrictSchema):
     @validates_schema
     def check_reason(self, data, **kwargs):
         if not (data.get("reason") or "").strip():
-            raise ValidationError("must not be blank", "reason")
+            raise ValidationError(_l("must not be blank"), "reason")
 
 
 class PeriodCloseIn(StrictSchema):
@@ -169,7 +170,7 @@ class PeriodReopenIn(StrictSchema):
     @validates_schema
     def check_reason(self, data, **kwargs):
         if not (data.get("reason") or "").strip():
-            raise ValidationError("must not be blank", "reason")
+            raise ValidationError(_l("must not be blank"), "reason")
 
 
 class AsOfQuery(QuerySchema):

@@ -37,7 +37,7 @@ from ..auth.access import Actor, fund_scope, require, sees_region
 from ..audit import AuditEvent
 from ..auth.models import Region, User
 from ..config import LARGE_RECEIPT_CONFIRM_FEN_DEFAULT
-from ..errors import AllocationOffTree, ConfirmationRequired, Conflict, NotFound, ValidationError
+from ..errors import AllocationOffTree, ConfirmationRequired, Conflict, NotFound, ValidationError, _l
 from ..identity import IdentityNumberError, validate_credit_code, validate_resident_id
 from ..journal import holds, periods
 from ..journal.balances import account_totals, fund_posted_balances
@@ -116,7 +116,7 @@ def _visible_funds(session, actor: Actor, codes) -> dict[str, str]:
         visible[code] = name
     for code in codes:
         if code not in visible:
-            raise NotFound(f"no fund {code}")
+            raise NotFound(_l("no fund %(code)s", code=code))
     return visible
 
 
@@ -132,7 +132,7 @@ def get_fund(session, user, code: str) -> Fund:
     actor = require(user, "funds.read")
     fund = session.scalar(sa.select(Fund).where(Fund.code == code, fund_scope(actor)))
     if fund is None:
-        raise NotFound(f"no fund {code}")
+        raise NotFound(_l("no fund %(code)s", code=code))
     return fund
 
 
@@ -189,7 +189,7 @@ def fund_balance(session, user, code: str, as_of: date | None = None) -> FundBal
         if node.code == code:
             return node
         stack.extend(node.children)
-    raise NotFound(f"no fund {code}")
+    raise NotFound(_l("no fund %(code)s", code=code))
 
 
 def fund_entries(session, user, code: str, page: int = 1, per_page: int = 50) -> Page:
@@ -221,7 +221,8 @@ def fund_holds(session, user, code: str, state: str | None = None) -> list:
         try:
             query = query.where(Hold.state == HoldState(state))
         except ValueError:
-            raise ValidationError(fields={"state": [f"must be one of {', '.join(s.value for s in HoldState)}"]}) \
+            raise ValidationError(fields={"state": [_l("must be one of %(choices)s",
+                                                       choices=", ".join(s.value for s in HoldState))]}) \
                 from None
     return list(session.scalars(query.execution_options(populate_existing=True)))
 
@@ -230,36 +231,36 @@ def fund_holds(session, user, code: str, state: str | None = None) -> list:
 
 def _amount(amount_fen) -> int:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise ValidationError(fields={"amount": ["must be a positive amount"]})
+        raise ValidationError(fields={"amount": [_l("must be a positive amount")]})
     return amount_fen
 
 
 def _checked_payee(payee: Payee | None, *, required: bool = True) -> Payee | None:
     if payee is None:
         if required:
-            raise ValidationError(fields={"payee": ["say who receives the money"]})
+            raise ValidationError(fields={"payee": [_l("say who receives the money")]})
         return None
     errors: dict[str, list[str]] = {}
     name = (payee.name or "").strip()
     if not name:
-        errors["payee_name"] = ["must not be empty"]
+        errors["payee_name"] = [_l("must not be empty")]
     id_number = (payee.id_number or "").strip() or None
     if payee.kind == "person":
         if not id_number:
-            errors["payee_id_number"] = ["a person's resident ID number is required"]
+            errors["payee_id_number"] = [_l("a person's resident ID number is required")]
         else:
             try:
                 id_number = validate_resident_id(id_number)
             except IdentityNumberError as error:
-                errors["payee_id_number"] = [str(error)]
+                errors["payee_id_number"] = [error.args[0]]
     elif payee.kind == "organisation":
         if id_number:
             try:
                 id_number = validate_credit_code(id_number)
             except IdentityNumberError as error:
-                errors["payee_id_number"] = [str(error)]
+                errors["payee_id_number"] = [error.args[0]]
     else:
-        errors["payee_kind"] = ["must be person or organisation"]
+        errors["payee_kind"] = [_l("must be person or organisation")]
     if errors:
         raise ValidationError(fields=errors)
     return Payee(kind=payee.kind, name=name, id_number=id_number)
@@ -267,7 +268,8 @@ def _checked_payee(payee: Payee | None, *, required: bool = True) -> Payee | Non
 
 def _checked_purpose(purpose: str) -> str:
     if purpose not in Purpose.codes():
-        raise ValidationError(fields={"purpose": [f"must be one of {', '.join(Purpose.codes())}"]})
+        raise ValidationError(fields={"purpose": [_l("must be one of %(choices)s",
+                                                     choices=", ".join(Purpose.codes()))]})
     return purpose
 
 
@@ -275,7 +277,7 @@ def _value_on(value_on) -> date:
     """A business date the books accept (`journal.dates`: the opening date to today); the posting
     engine checks it again, this refuses before any lock is taken."""
     if not isinstance(value_on, date) or isinstance(value_on, datetime):
-        raise ValidationError(fields={"value_on": ["must be a date such as 2026-01-31"]})
+        raise ValidationError(fields={"value_on": [_l("must be a date such as 2026-01-31")]})
     return check_value_on(value_on)
 
 
@@ -304,14 +306,15 @@ def record_receipt(session, user, fund_code: str, amount_fen: int, *, source: st
     _visible_funds(session, actor, [fund_code])
     _amount(amount_fen)
     if source not in ReceiptSource.codes():
-        raise ValidationError(fields={"source": [f"must be one of {', '.join(ReceiptSource.codes())}"]})
+        raise ValidationError(fields={"source": [_l("must be one of %(choices)s",
+                                                    choices=", ".join(ReceiptSource.codes()))]})
     if not (payer_name or "").strip():
-        raise ValidationError(fields={"payer_name": ["say who paid the money in"]})
+        raise ValidationError(fields={"payer_name": [_l("say who paid the money in")]})
     threshold = large_receipt_confirm_fen()
     if amount_fen > threshold and confirm_large_amount is not True:
-        problem = (f"a receipt above {fen_to_decimal_string(threshold)} yuan is recorded only when confirmed: "
-                   f"check {fen_to_decimal_string(amount_fen)} ({amount_in_words(amount_fen)}) and send "
-                   f"confirm_large_amount: true")
+        problem = _l("a receipt above %(threshold)s yuan is recorded only when confirmed: check %(amount)s "
+                     "(%(words)s) and send confirm_large_amount: true", threshold=fen_to_decimal_string(threshold),
+                     amount=fen_to_decimal_string(amount_fen), words=amount_in_words(amount_fen))
         raise ConfirmationRequired(fields={"confirm_large_amount": [problem]},
                                    amount=fen_to_decimal_string(amount_fen), amount_in_words=amount_in_words(amount_fen),
                                    confirm_above=fen_to_decimal_string(threshold))
@@ -367,7 +370,7 @@ def allocate(session, user, from_code: str, to_code: str, amount_fen: int, *, va
     actor = require(user, "funds.write")
     _amount(amount_fen)
     if from_code == to_code:
-        raise ValidationError(fields={"to": ["must be another fund than the source"]})
+        raise ValidationError(fields={"to": [_l("must be another fund than the source")]})
     names = _visible_funds(session, actor, [from_code, to_code])
     _check_along_tree(session, from_code, to_code)
     return post_entry(session, EntryDraft(
@@ -416,7 +419,7 @@ def place_hold(session, user, fund_code: str, amount_fen: int, *, expires_at: da
     _checked_purpose(purpose)
     payee = _checked_payee(payee, required=False)
     if not isinstance(expires_at, datetime):
-        raise ValidationError(fields={"expires_at": ["must be a date and time"]})
+        raise ValidationError(fields={"expires_at": [_l("must be a date and time")]})
     return holds.place_hold(
         session, fund_code, amount_fen, expires_at=expires_at, created_by_id=actor.user_id, purpose=purpose,
         payee_kind=payee.kind if payee else None, payee_name=payee.name if payee else None,
@@ -429,7 +432,7 @@ def get_hold(session, user, hold_id: int) -> Hold:
     hold = session.scalar(sa.select(Hold).join(Fund, Fund.id == Hold.fund_id)
                           .where(Hold.id == hold_id, fund_scope(actor)))
     if hold is None:
-        raise NotFound(f"no hold {hold_id}")
+        raise NotFound(_l("no hold %(hold)s", hold=hold_id))
     return hold
 
 
@@ -464,21 +467,22 @@ def reverse_entry(session, user, voucher_no: str, *, reason: str, value_on: date
     succeed (and `reverses_entry_id` is unique in the database as well)."""
     actor = require(user, "funds.write")
     if not (reason or "").strip():
-        raise ValidationError(fields={"reason": ["say why the entry is reversed"]})
+        raise ValidationError(fields={"reason": [_l("say why the entry is reversed")]})
     original = session.scalar(sa.select(JournalEntry).where(JournalEntry.voucher_no == voucher_no))
     if original is None:
-        raise NotFound(f"no entry {voucher_no}")
+        raise NotFound(_l("no entry %(voucher)s", voucher=voucher_no))
     chain_fund = session.get(Fund, original.chain_fund_id)
     try:
         get_fund(session, actor, chain_fund.code)
     except NotFound:
-        raise NotFound(f"no entry {voucher_no}") from None
+        raise NotFound(_l("no entry %(voucher)s", voucher=voucher_no)) from None
     if EntryKind(original.kind) == EntryKind.reversal:
-        raise Conflict(f"{voucher_no} is itself a reversal; it cannot be reversed (record a new entry instead)")
+        raise Conflict(_l("%(voucher)s is itself a reversal; it cannot be reversed (record a new entry instead)",
+                          voucher=voucher_no))
     value_on = _value_on(value_on) if value_on is not None else local_today()
     if value_on < original.value_on:
-        problem = (f"value_on must be on or after {original.value_on.isoformat()}, the date of the entry it "
-                   f"reverses")
+        problem = _l("value_on must be on or after %(day)s, the date of the entry it reverses",
+                     day=original.value_on.isoformat())
         raise ValidationError(problem, fields={"value_on": [problem]})
     postings = session.execute(sa.select(Fund.code, Account.role, Posting.side, Posting.amount_fen)
                                .join(Account, Account.id == Posting.account_id)
@@ -489,7 +493,8 @@ def reverse_entry(session, user, voucher_no: str, *, reason: str, value_on: date
     locked = lock_funds(session, {line.fund_code for line in lines} | {chain_fund.code}, value_on=value_on)
     already = session.scalar(sa.select(JournalEntry.voucher_no).where(JournalEntry.reverses_entry_id == original.id))
     if already:
-        raise AlreadyReversed(f"{voucher_no} was already reversed by {already}", reversed_by=already)
+        raise AlreadyReversed(_l("%(voucher)s was already reversed by %(reversal)s", voucher=voucher_no,
+                                 reversal=already), reversed_by=already)
     return post_entry(session, EntryDraft(
         kind=EntryKind.reversal, value_on=value_on, chain_fund_code=chain_fund.code, lines=lines,
         memo=f"冲销 {voucher_no}: {reason.strip()}", purpose=original.purpose,
@@ -616,20 +621,20 @@ ENTRY_LIST_MAX_PER_PAGE = 500
 def _checked_entry_filter(session, actor: Actor, wanted: EntryFilter) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if wanted.date_from and wanted.date_to and wanted.date_from > wanted.date_to:
-        errors["date_to"] = ["must not be before the start date"]
+        errors["date_to"] = [_l("must not be before the start date")]
     if wanted.kind and wanted.kind not in {kind.value for kind in EntryKind}:
         errors["kind"] = [f"must be one of {', '.join(kind.value for kind in EntryKind)}"]
     for name, value in (("amount_min", wanted.amount_min_fen), ("amount_max", wanted.amount_max_fen)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            errors[name] = ["must be an amount of zero or more"]
+            errors[name] = [_l("must be an amount of zero or more")]
     if (wanted.amount_min_fen is not None and wanted.amount_max_fen is not None and "amount_min" not in errors
             and "amount_max" not in errors and wanted.amount_min_fen > wanted.amount_max_fen):
-        errors["amount_max"] = ["must not be below the smallest amount"]
+        errors["amount_max"] = [_l("must not be below the smallest amount")]
     if wanted.fund_code:
         try:
             _visible_funds(session, actor, [wanted.fund_code])
         except NotFound:
-            errors["fund"] = ["no fund with this code that you may see"]
+            errors["fund"] = [_l("no fund with this code that you may see")]
     return errors
 
 
@@ -738,9 +743,9 @@ def trial_balance_groups(session, user, as_of: date | None = None, county_code: 
     if county_code and (county_code not in group_of or group_of[county_code].fund_code != county_code
                         or group_of[county_code].level != "county"):
         if not errors:  # a filter naming no county the user may see: no such record (404), like a path
-            raise NotFound(f"No county fund {safe_name(county_code)!r} that you may see.",
-                           fields={"county": ["no county fund with this code that you may see"]})
-        errors["county"] = ["no county fund with this code that you may see"]
+            raise NotFound(_l("No county fund %(code)r that you may see.", code=safe_name(county_code)),
+                           fields={"county": [_l("no county fund with this code that you may see")]})
+        errors["county"] = [_l("no county fund with this code that you may see")]
     if errors:
         raise ValidationError(fields=errors)
     for row in trial_balance(session, actor, as_of=as_of):

@@ -30,6 +30,7 @@ from ..timeutil import local_today, to_local, utcnow
 from ..web import exports
 from ..web.filters import named_code
 from ..web.navigation import add_section
+from .display import account_name, fund_name
 from . import services
 from .api import visible_entry
 from .forms import (
@@ -118,7 +119,7 @@ def tree():
 def _tree_export(export_format, roots, as_of):
     header = [_("Code"), _("Fund"), _("Level"), _("Parent fund"), _("Posted"), _("Pending"), _("Available"),
               _("Available incl. below")]
-    rows = ([node.code, node.name, str(LEVEL_LABELS.get(node.level, node.level)), node.parent_code or "",
+    rows = ([node.code, fund_name(node.name), str(LEVEL_LABELS.get(node.level, node.level)), node.parent_code or "",
              exports.Money(node.posted_fen), exports.Money(node.pending_fen), exports.Money(node.available_fen),
              exports.Money(node.total_available_fen)] for node in _flatten(roots))
     filename = f"funds-{as_of.isoformat()}" if as_of else "funds"
@@ -272,7 +273,7 @@ def _trial_balance_form(user) -> TrialBalanceForm:
     counties = [county for root in services.fund_tree(db.session, user)
                 for county in (root.children if root.level == "city" else [root]) if county.level == "county"]
     form.county.choices = [SelectChoice("", _("All counties"))] + [
-        SelectChoice(county.code, named_code(county.name, county.code)) for county in counties]
+        SelectChoice(county.code, named_code(fund_name(county.name), county.code)) for county in counties]
     form.level.choices = [SelectChoice("", _("All levels"))] + [
         SelectChoice(level, str(LEVEL_LABELS[level])) for level in services.FUND_LEVELS]
     return form
@@ -316,10 +317,12 @@ def _trial_balance_export(export_format, groups, as_of):
     def rows():
         for group in groups:
             for row in group.rows:
-                yield [group.fund_name, row.fund_code, group.fund_names.get(row.fund_code, row.fund_code),
-                       row.account_code, row.account_name, exports.Money(row.debit_fen),
+                yield [fund_name(group.fund_name), row.fund_code,
+                       fund_name(group.fund_names.get(row.fund_code, row.fund_code)), row.account_code,
+                       account_name(row.account_name), exports.Money(row.debit_fen),
                        exports.Money(row.credit_fen), exports.Money(row.balance_fen)]
-            yield [_("Subtotal: %(fund)s", fund=group.fund_name), "", "", "", "", exports.Money(group.debit_fen),
+            yield [_("Subtotal: %(fund)s", fund=fund_name(group.fund_name)), "", "", "", "",
+                   exports.Money(group.debit_fen),
                    exports.Money(group.credit_fen), exports.Money(group.debit_fen - group.credit_fen)]
         debit, credit = sum(g.debit_fen for g in groups), sum(g.credit_fen for g in groups)
         yield [_("Total"), "", "", "", "", exports.Money(debit), exports.Money(credit), exports.Money(debit - credit)]
@@ -375,11 +378,12 @@ def _fund_choices(user) -> list[SelectChoice]:
     for root in services.fund_tree(db.session, user):
         counties = root.children if root.level == "city" else [root]
         if root.level == "city":
-            options.append(SelectChoice(root.code, named_code(root.name, root.code), optgroup=top))
-        options.extend(SelectChoice(county.code, named_code(county.name, county.code), optgroup=top)
+            options.append(SelectChoice(root.code, named_code(fund_name(root.name), root.code), optgroup=top))
+        options.extend(SelectChoice(county.code, named_code(fund_name(county.name), county.code), optgroup=top)
                        for county in counties)
         for county in counties:
-            options.extend(SelectChoice(village.code, named_code(village.name, village.code), optgroup=county.name)
+            options.extend(SelectChoice(village.code, named_code(fund_name(village.name), village.code),
+                                        optgroup=fund_name(county.name))
                            for village in county.children)
     return options
 

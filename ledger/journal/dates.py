@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ..errors import ValidationError
+from ..errors import ValidationError, _l
 from ..timeutil import LOCAL_TZ, as_utc, local_today, utcnow
 
 #: The first day the demo books use (its opening balances are dated 5 January 2026): the books
@@ -70,7 +70,8 @@ class ValueDateRule:
         latest = self.latest(today)
         if self.earliest <= value_on <= latest:
             return None
-        return f"{field} must be between {self.earliest.isoformat()} and {latest.isoformat()}"
+        return _l("%(field)s must be between %(earliest)s and %(latest)s", field=field,
+                  earliest=self.earliest.isoformat(), latest=latest.isoformat())
 
 
 _rule = ValueDateRule()
@@ -109,13 +110,14 @@ def check_hold_expiry(expires_at: datetime, *, now: datetime | None = None, fiel
     """Refuse an expiry time in the past (or now) or more than HOLD_MAX_DAYS ahead, naming the range
     in local time; returns it in UTC."""
     if expires_at.tzinfo is None:
-        raise ValidationError(fields={field: ["must carry a time zone"]})
+        raise ValidationError(fields={field: [_l("must carry a time zone")]})
     now = as_utc(now or utcnow())
     latest = now + timedelta(days=HOLD_MAX_DAYS)
     expires_at = as_utc(expires_at)
     if not now < expires_at <= latest:
         local = "%Y-%m-%d %H:%M"
-        message = (f"{field} must be after {now.astimezone(LOCAL_TZ):{local}} and no later than "
-                   f"{latest.astimezone(LOCAL_TZ):{local}} (Asia/Shanghai), at most {HOLD_MAX_DAYS} days ahead")
+        message = _l("%(field)s must be after %(earliest)s and no later than %(latest)s (Asia/Shanghai), "
+                     "at most %(days)s days ahead", field=field, earliest=f"{now.astimezone(LOCAL_TZ):{local}}",
+                     latest=f"{latest.astimezone(LOCAL_TZ):{local}}", days=HOLD_MAX_DAYS)
         raise ValidationError(message, fields={field: [message]}, latest=latest.isoformat())
     return expires_at

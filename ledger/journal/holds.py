@@ -29,7 +29,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from ..db_base import is_postgres
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound, ValidationError, _l
 from ..money import fen_to_decimal_string
 from ..statemachine import StateMachine
 from ..timeutil import as_utc, local_today, utcnow
@@ -65,7 +65,7 @@ def expired_unreleased_condition(now: datetime):
 
 def _positive_fen(amount_fen, field="amount") -> int:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise ValidationError(fields={field: ["must be a positive whole number of fen"]})
+        raise ValidationError(fields={field: [_l("must be a positive whole number of fen")]})
     return amount_fen
 
 
@@ -79,9 +79,9 @@ def place_hold(session, fund_code: str, amount_fen: int, *, expires_at: datetime
     fund = lock_funds(session, [fund_code], now=now)[fund_code]
     if fund.available_fen < amount_fen:
         raise InsufficientFunds(
-            f"fund {fund_code} has {fen_to_decimal_string(fund.available_fen)} available; "
-            f"the hold needs {fen_to_decimal_string(amount_fen)}",
-            fields={"amount": ["more than the fund has available"]}, fund_code=fund_code,
+            _l("fund %(fund)s has %(available)s available; the hold needs %(amount)s", fund=fund_code,
+               available=fen_to_decimal_string(fund.available_fen), amount=fen_to_decimal_string(amount_fen)),
+            fields={"amount": [_l("more than the fund has available")]}, fund_code=fund_code,
             available_fen=fund.available_fen)
     fund.pending_fen += amount_fen
     write_fund_figures(session, [fund])
@@ -100,7 +100,7 @@ def _locked_holds(session, hold_ids: list[int], now: datetime, months=()):
                                    .where(Hold.id.in_(hold_ids))).all())
     for hold_id in hold_ids:
         if hold_id not in fund_of:
-            raise NotFound(f"no hold {hold_id}")
+            raise NotFound(_l("no hold %(hold)s", hold=hold_id))
     locked = lock_funds(session, set(fund_of.values()), months=months, now=now, release_expired=False)
     query = (sa.select(Hold).where(Hold.id.in_(hold_ids)).order_by(Hold.id)
              .execution_options(populate_existing=True))
@@ -132,7 +132,7 @@ def post_holds(session, payments: list[HoldPayment], *, created_by_id: int | Non
     session.flush()
     hold_ids = [payment.hold_id for payment in payments]
     if len(set(hold_ids)) != len(hold_ids):
-        raise ValidationError(fields={"holds": ["each hold can be paid once in a run"]})
+        raise ValidationError(fields={"holds": [_l("each hold can be paid once in a run")]})
     value_dates = [payment.value_on or local_today() for payment in payments]
     holds, locked, fund_of = _locked_holds(session, hold_ids, now, {f"{d.year:04d}-{d.month:02d}"
                                                                     for d in value_dates})
@@ -140,13 +140,15 @@ def post_holds(session, payments: list[HoldPayment], *, created_by_id: int | Non
     for payment, value_on in zip(payments, value_dates):
         hold = holds[payment.hold_id]
         if HoldState(hold.state) == HoldState.pending and not is_live(hold, now):
-            raise HoldExpired(f"hold {hold.id} expired at {as_utc(hold.expires_at):%Y-%m-%d %H:%M} UTC",
+            raise HoldExpired(_l("hold %(hold)s expired at %(time)s UTC", hold=hold.id,
+                                 time=f"{as_utc(hold.expires_at):%Y-%m-%d %H:%M}"),
                               hold_id=hold.id)
         HOLD_MACHINE.next_state(hold, "post")
         amount_fen = hold.amount_fen if payment.amount_fen is None else _positive_fen(payment.amount_fen)
         if amount_fen > hold.amount_fen:
             raise ValidationError(fields={"amount": [
-                f"must not exceed the hold's {fen_to_decimal_string(hold.amount_fen)}"]}, hold_id=hold.id)
+                _l("must not exceed the hold's %(amount)s", amount=fen_to_decimal_string(hold.amount_fen))]},
+                hold_id=hold.id)
         fund_code = fund_of[hold.id]
         drafts.append(EntryDraft(
             kind=EntryKind.hold_post, value_on=value_on, chain_fund_code=fund_code,
@@ -185,7 +187,8 @@ def void_hold(session, hold_id: int, *, reason: str = "", now: datetime | None =
     fund = next(iter(locked.values()))
     if HoldState(hold.state) == HoldState.pending and not is_live(hold, now):
         _release(session, hold, fund, "expire", now)
-        raise HoldNotPending(f"hold {hold.id} has expired; its money is already released", hold_id=hold.id,
+        raise HoldNotPending(_l("hold %(hold)s has expired; its money is already released", hold=hold.id),
+                             hold_id=hold.id,
                              state=HoldState.expired.value)
     HOLD_MACHINE.next_state(hold, "void")
     if reason:

@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timezone
 import sqlalchemy as sa
 
 from ..db_base import dialect_insert, is_postgres
-from ..errors import ValidationError
+from ..errors import ValidationError, _l
 from ..statemachine import IllegalTransition, StateMachine
 from ..timeutil import LOCAL_TZ, local_today, utcnow
 from .errors import PeriodClosed, PeriodNotEnded, PeriodNotLatestClosed, PeriodOutOfOrder
@@ -67,7 +67,7 @@ def parse_month(month: str) -> str:
             raise ValueError
         return f"{int(year):04d}-{int(number):02d}"
     except ValueError:
-        raise ValidationError(fields={"month": ["must be a month such as 2026-01"]}) from None
+        raise ValidationError(fields={"month": [_l("must be a month such as 2026-01")]}) from None
 
 
 #: The key of the lock on the calendar as a whole (`journal_lock_month` turns it into key 0).
@@ -126,12 +126,13 @@ def check_closable(session, month: str) -> None:
     today = local_today()
     if month >= month_of(today):
         closable_on = first_day(next_month(month))
-        raise PeriodNotEnded(fields={"month": [f"the month to close ({month}) has not ended yet; it can be closed "
-                                               f"from {closable_on.isoformat()} on"]},
+        raise PeriodNotEnded(fields={"month": [_l("the month to close (%(month)s) has not ended yet; it can be "
+                                                  "closed from %(day)s on", month=month,
+                                                  day=closable_on.isoformat())]},
                              month=month, closable_on=closable_on.isoformat())
     earlier = open_months_before(session, month)
     if earlier:
-        raise PeriodOutOfOrder(fields={"month": [f"close {', '.join(earlier)} first"]}, month=month,
+        raise PeriodOutOfOrder(fields={"month": [_l("close %(months)s first", months=", ".join(earlier))]}, month=month,
                                open_months=earlier)
 
 
@@ -210,10 +211,12 @@ def period_closed_error(session, month: str, *, field: str = "value_on") -> Peri
     latest = latest_closed_from(session, month) or month
     first_open = first_day(next_month(latest)).isoformat()
     if latest == month:
-        problem = f"{month} is closed: date the entry on or after {first_open}"
+        problem = _l("%(month)s is closed: date the entry on or after %(day)s", month=month, day=first_open)
     else:
-        problem = f"{month} comes before {latest}, a closed month: date the entry on or after {first_open}"
-    return PeriodClosed(f"{problem} (closing a month closes every month before it)", fields={field: [problem]},
+        problem = _l("%(month)s comes before %(latest)s, a closed month: date the entry on or after %(day)s",
+                     month=month, latest=latest, day=first_open)
+    return PeriodClosed(_l("%(problem)s (closing a month closes every month before it)", problem=problem),
+                        fields={field: [problem]},
                         month=month, latest_closed=latest, first_open_on=first_open)
 
 
@@ -237,7 +240,7 @@ def close_period(session, month: str, *, user_id: int | None) -> Period:
     lock_month(session, CALENDAR_LOCK, exclusive=True)
     period = _lock_period(session, month)
     if period.closed:
-        raise PeriodStateConflict(f"{month} is already closed")
+        raise PeriodStateConflict(_l("%(month)s is already closed", month=month))
     check_closable(session, month)
     PERIOD_MACHINE.move(session, period, "close", user_id=user_id, target=month)
     period.closed_at = utcnow()
@@ -249,15 +252,16 @@ def close_period(session, month: str, *, user_id: int | None) -> Period:
 def reopen_period(session, month: str, *, user_id: int | None, reason: str) -> Period:
     """Reopen the latest closed month, with a reason (logged). Who may reopen is the caller's rule."""
     if not (reason or "").strip():
-        raise ValidationError(fields={"reason": ["say why the period is reopened"]})
+        raise ValidationError(fields={"reason": [_l("say why the period is reopened")]})
     month = parse_month(month)
     lock_month(session, CALENDAR_LOCK, exclusive=True)
     period = _lock_period(session, month)
     if not period.closed:
-        raise PeriodStateConflict(f"{month} is not closed")
+        raise PeriodStateConflict(_l("%(month)s is not closed", month=month))
     latest = latest_closed_month(session)
     if latest != month:
-        raise PeriodNotLatestClosed(f"only the latest closed month ({latest}) can be reopened; reopen it first",
+        raise PeriodNotLatestClosed(_l("only the latest closed month (%(month)s) can be reopened; reopen it first",
+                                       month=latest),
                                     month=month, latest_closed=latest)
     PERIOD_MACHINE.move(session, period, "reopen", user_id=user_id, target=month, reason=reason.strip())
     period.reopened_at = utcnow()

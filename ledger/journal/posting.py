@@ -51,7 +51,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
 
 from ..db_base import dialect_insert, is_postgres
-from ..errors import NotFound
+from ..errors import NotFound, _l
 from ..money import fen_to_decimal_string
 from ..timeutil import as_utc, utcnow
 from .accounts import CHART
@@ -218,7 +218,7 @@ def lock_funds(session, codes, *, value_on: date | None = None, months=(), now: 
         fund.accounts[AccountRole(row.role)] = (row.account_id, row.account_code)
     missing = [code for code in codes if code not in locked]
     if missing:
-        raise NotFound(f"no fund with code {missing[0]}")
+        raise NotFound(_l("no fund with code %(code)s", code=missing[0]))
     if months and rows[0].months_closed:
         raise period_closed_error(session, months[0])
     if months and rows[0].months_present < len(months):
@@ -271,21 +271,21 @@ def validate_lines(lines: list[Line]) -> None:
     """Refuse lines that cannot make an entry: fewer than two, an amount that is not positive whole
     fen, an unknown account role, or debits different from credits."""
     if len(lines) < 2:
-        raise UnbalancedEntry("an entry needs at least two postings")
+        raise UnbalancedEntry(_l("an entry needs at least two postings"))
     debit = credit = 0
     for line in lines:
         amount = line.amount_fen
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise UnbalancedEntry(f"posting amounts must be positive whole fen, not {amount!r}",
+            raise UnbalancedEntry(_l("posting amounts must be positive whole fen, not %(amount)r", amount=amount),
                                   fields={"amount_fen": ["must be a positive whole number of fen"]})
         if line.role not in CHART:
-            raise UnbalancedEntry(f"no such account role {line.role!r}")
+            raise UnbalancedEntry(_l("no such account role %(role)r", role=line.role))
         if Side(line.side) == Side.debit:
             debit += amount
         else:
             credit += amount
     if debit != credit:
-        raise UnbalancedEntry(f"debits {debit} fen and credits {credit} fen differ")
+        raise UnbalancedEntry(_l("debits %(debit)s fen and credits %(credit)s fen differ", debit=debit, credit=credit))
 
 
 def write_fund_figures(session, funds: list[LockedFund]) -> None:
@@ -342,7 +342,8 @@ def _refuse(error, index: int, batch_size: int):
     """A refusal of one draft refuses the batch; in a batch of several it names the draft."""
     if batch_size > 1:
         error.details["draft_index"] = index
-        error.message = f"entry {index + 1} of {batch_size}: {error.message}"
+        error.message = _l("entry %(index)s of %(size)s: %(message)s", index=index + 1, size=batch_size,
+                           message=error.message)
         error.args = (error.message,)
     return error
 
@@ -411,9 +412,10 @@ def post_entries(session, drafts: Sequence[EntryDraft], *, now: datetime | None 
                 raise _refuse(UnbalancedEntry(f"fund {code} would release more than it holds"), index, count)
             if new_posted - new_pending < 0 and change_posted - change_pending < 0:
                 raise _refuse(InsufficientFunds(
-                    f"fund {code} has {fen_to_decimal_string(fund.available_fen)} available; this needs "
-                    f"{fen_to_decimal_string(change_pending - change_posted)}",
-                    fields={"amount": ["more than the fund has available"]},
+                    _l("fund %(fund)s has %(available)s available; this needs %(amount)s", fund=code,
+                       available=fen_to_decimal_string(fund.available_fen),
+                       amount=fen_to_decimal_string(change_pending - change_posted)),
+                    fields={"amount": [_l("more than the fund has available")]},
                     fund_code=code, available_fen=fund.available_fen), index, count)
             fund.balance_posted_fen, fund.pending_fen = new_posted, new_pending
             touched[fund.id] = fund

@@ -22,6 +22,7 @@ import os
 from typing import Callable
 
 from flask import render_template
+from flask_babel import force_locale
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -58,8 +59,13 @@ class AssetFetcher(URLFetcher):
         return URLFetcherResponse(url, load(), {"Content-Type": mime_type})
 
 
+#: The language of every PDF: documents for auditors are Chinese whatever the reader's interface.
+PDF_LOCALE = "zh_Hans_CN"
+
+
 def render_html(template: str, context: ReportContext, **extra) -> str:
-    return render_template(template, ctx=context, **extra)
+    with force_locale(PDF_LOCALE):
+        return render_template(template, ctx=context, **extra)
 
 
 def render_pdf(template: str, context: ReportContext, fetcher: AssetFetcher | None = None,

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from ..auth.models import User
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, NotFound, _l
 from ..funds.vocabulary import ENTRY_KIND_NAMES, Purpose
 from ..identity import shown_counterparty_id
 from ..journal.models import (
@@ -90,12 +90,12 @@ class ReportParams:
 
 def _parse_date(value: str | None, name: str, errors: dict) -> date | None:
     if not value:
-        errors[name] = ["Required: a date as YYYY-MM-DD."]
+        errors[name] = [_l("Required: a date as YYYY-MM-DD.")]
         return None
     try:
         parsed = parse_iso_date(value)
     except ValueError:
-        errors[name] = [f"Not a date as YYYY-MM-DD: {export_text(value[:40])!r}."]
+        errors[name] = [_l("Not a date as YYYY-MM-DD: %(value)r.", value=export_text(value[:40]))]
         return None
     problem = date_year_problem(parsed)
     if problem is not None:
@@ -104,24 +104,38 @@ def _parse_date(value: str | None, name: str, errors: dict) -> date | None:
     return parsed
 
 
+class _Joined(str):
+    """`name: problem; name: problem`, each problem rendered in the reader's language when shown."""
+
+    def __new__(cls, items):
+        self = super().__new__(cls, "; ".join(f"{name}: {' '.join(map(str.__str__, problems))}"
+                                              for name, problems in items))
+        self.items = items
+        return self
+
+    def __str__(self) -> str:
+        return "; ".join(f"{name}: {' '.join(str(problem) for problem in problems)}" for name, problems in self.items)
+
+
 def parse_params(args: Mapping[str, str]) -> ReportParams:
     """`fund`, `from`, `to` from a query string or form; BadRequest (400) naming each bad field."""
     errors: dict[str, list[str]] = {}
     fund_code = (args.get("fund") or "").strip()
     if not fund_code:
-        errors["fund"] = ["Required: a fund code such as 370827."]
+        errors["fund"] = [_l("Required: a fund code such as 370827.")]
     elif len(fund_code) > 20 or text_problem(fund_code) is not None:
-        errors["fund"] = ["Not a fund code."]
+        errors["fund"] = [_l("Not a fund code.")]
     date_from = _parse_date((args.get("from") or "").strip(), "from", errors)
     date_to = _parse_date((args.get("to") or "").strip(), "to", errors)
     if date_from and date_to:
         if date_from > date_to:
-            errors["from"] = [f"The period starts ({date_from}) after it ends ({date_to})."]
+            errors["from"] = [_l("The period starts (%(start)s) after it ends (%(end)s).", start=date_from.isoformat(),
+                                 end=date_to.isoformat())]
         elif (date_to - date_from).days > MAX_PERIOD_DAYS:
-            errors["to"] = ["A report covers at most three years."]
+            errors["to"] = [_l("A report covers at most three years.")]
     if errors:
-        raise BadRequest("The report parameters are invalid: " + "; ".join(
-            f"{name}: {' '.join(messages)}" for name, messages in errors.items()), fields=errors)
+        raise BadRequest(_l("The report parameters are invalid: %(problems)s", problems=_Joined(
+            [(name, messages) for name, messages in errors.items()])), fields=errors)
     return ReportParams(fund_code, date_from, date_to)
 
 
@@ -178,8 +192,8 @@ def load_scope(session, fund_code: str) -> Scope:
         by_id[row.id] = row
     root_row = next((r for r in rows if r.code == fund_code), None)
     if root_row is None:
-        raise NotFound(f"Unknown fund {export_text(fund_code)!r}.",
-                       fields={"fund": [f"No fund has the code {export_text(fund_code)!r}."]})
+        raise NotFound(_l("Unknown fund %(code)r.", code=export_text(fund_code)),
+                       fields={"fund": [_l("No fund has the code %(code)r.", code=export_text(fund_code))]})
 
     def level_of(row) -> str:
         return getattr(row.level, "value", row.level)

@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..auth.models import Role, User
-from ..errors import BadRequest, LedgerError, NotFound
+from ..errors import BadRequest, LedgerError, NotFound, _l
 from ..extensions import db
 from ..funds import services as fund_services
 from ..timeutil import utcnow
@@ -123,17 +123,34 @@ class Rendered:
         return hashlib.sha256(self.data).hexdigest()
 
 
+#: What a person reads for a run's status (the API keeps the codes: queued, running, done, failed).
+STATUS_LABELS = {
+    RunStatus.queued.value: _l("Queued"),
+    RunStatus.running.value: _l("Generating"),
+    RunStatus.done.value: _l("Done"),
+    RunStatus.failed.value: _l("Failed"),
+}
+
+
+def status_label(status) -> str:
+    """The status of a run in the reader's language (deferred: `str()` renders it)."""
+    value = getattr(status, "value", status)
+    return STATUS_LABELS.get(value, value)
+
+
 def parse_kind(slug: str, fmt: str) -> tuple[ReportKind, ReportFormat]:
     kind = KIND_BY_SLUG.get(slug) or (ReportKind(slug) if slug in ReportKind.__members__ else None)
     if kind is None:
-        raise BadRequest(f"Unknown report {slug!r}.", fields={"kind": [f"Use one of {', '.join(SLUGS.values())}."]})
+        raise BadRequest(_l("Unknown report %(slug)r.", slug=slug),
+                         fields={"kind": [_l("Use one of %(kinds)s.", kinds=", ".join(SLUGS.values()))]})
     try:
         report_format = ReportFormat(fmt)
     except ValueError:
         report_format = None
     if report_format not in FORMATS[kind]:
         allowed = ", ".join(f.value for f in FORMATS[kind])
-        raise BadRequest(f"The {SLUGS[kind]} report comes as {allowed}.", fields={"format": [f"Use {allowed}."]})
+        raise BadRequest(_l("The %(kind)s report comes as %(formats)s.", kind=SLUGS[kind], formats=allowed),
+                         fields={"format": [_l("Use %(formats)s.", formats=allowed)]})
     return kind, report_format
 
 
@@ -143,8 +160,9 @@ def check_fund(session, user: User, fund_code: str) -> None:
     try:
         fund_services.get_fund(session, user, fund_code)
     except NotFound:
-        raise NotFound(f"No fund {fund_code!r} that you may see.",
-                       fields={"fund": [f"No fund with the code {fund_code!r} that you may see."]}) from None
+        raise NotFound(_l("No fund %(code)r that you may see.", code=fund_code),
+                       fields={"fund": [_l("No fund with the code %(code)r that you may see.", code=fund_code)]}) \
+            from None
 
 
 def prepare(session, user: User, kind: ReportKind, fmt: ReportFormat, args: Mapping[str, str]) -> ReportRequest:
@@ -156,14 +174,14 @@ def prepare(session, user: User, kind: ReportKind, fmt: ReportFormat, args: Mapp
         if kind == ReportKind.journal_register:
             rows = queries.register_count(reader, scope, params)
             if rows > limits["register_max_rows"]:
-                raise ReportTooLarge(
-                    f"The register would hold {rows} entries; one report holds at most "
-                    f"{limits['register_max_rows']}. Choose a shorter period or a smaller fund.")
+                raise ReportTooLarge(_l(
+                    "The register would hold %(rows)s entries; one report holds at most %(max)s. Choose a shorter "
+                    "period or a smaller fund.", rows=rows, max=limits["register_max_rows"]))
         else:
             rows = len(scope.funds)
             if kind == ReportKind.fund_statement and rows > limits["statement_max_rows"]:
-                raise ReportTooLarge(f"The statement would list {rows} funds; at most "
-                                     f"{limits['statement_max_rows']} fit one statement.")
+                raise ReportTooLarge(_l("The statement would list %(rows)s funds; at most %(max)s fit one statement.",
+                                        rows=rows, max=limits["statement_max_rows"]))
     return ReportRequest(kind, fmt, params, rows)
 
 
@@ -230,8 +248,11 @@ def build_context(reader, request: ReportRequest, user: User) -> ReportContext:
 
 
 def render(request: ReportRequest, user: User, progress: Callable[[int], None] | None = None) -> Rendered:
-    """Render the report to bytes. `progress(rows_done)` is called as rows are laid out."""
-    with reading_session() as reader:
+    """Render the report to bytes. `progress(rows_done)` is called as rows are laid out. Every
+    report is Chinese (an official document), whatever the language of whoever asked for it."""
+    from flask_babel import force_locale
+
+    with force_locale("zh_Hans_CN"), reading_session() as reader:
         context = build_context(reader, request, user)
         pages = None
         # The renderers are imported where they render: WeasyPrint alone takes about 2 s to import,
@@ -315,13 +336,13 @@ def request_from_run(run: ReportRun) -> ReportRequest:
 def visible_run(session, user: User, job_id: str) -> ReportRun:
     run = session.scalar(sa.select(ReportRun).where(ReportRun.job_id == job_id))
     if run is None or (Role(user.role) not in LOG_ALL_ROLES and run.requested_by_id != user.id):
-        raise NotFound("No such report run.")
+        raise NotFound(_l("No such report run."))
     return run
 
 
 def run_file(run: ReportRun) -> bytes:
     if run.status != RunStatus.done or not run.file_path:
-        raise ReportNotReady(f"The report is {getattr(run.status, 'value', run.status)}.")
+        raise ReportNotReady(_l("The report is %(status)s.", status=status_label(run.status)))
     return (Path(current_app.config["REPORTS_DIR"]) / run.file_path).read_bytes()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -23,25 +24,22 @@ from ..requests import after_commit
 from ..timeutil import local_today, to_local
 from ..web import exports
 from ..web.navigation import add_section
-from . import jobs, services
+from ..funds.display import fund_name, is_chinese
+from ..funds.vocabulary import ENTRY_KIND_NAMES, purpose_label
+from . import jobs, queries, services
 from .api import file_response
 from .models import ReportFormat, ReportKind, RunStatus
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 REPORT_CHOICES = [
-    ("fund-statement", _l("Fund statement (资金收支情况表)"), ["pdf", "html"]),
-    ("journal-register", _l("Journal register (记账凭证登记簿)"), ["pdf", "csv", "xlsx"]),
-    ("integrity-certificate", _l("Integrity certificate (数据完整性证明)"), ["pdf"]),
+    ("fund-statement", _l("Fund statement"), ["pdf", "html"]),
+    ("journal-register", _l("Journal register"), ["pdf", "csv", "xlsx"]),
+    ("integrity-certificate", _l("Integrity certificate"), ["pdf"]),
 ]
 FIELDS = ("kind", "format", "fund", "from", "to")
 KIND_LABELS = {services.KIND_BY_SLUG[slug].value: label for slug, label, _formats in REPORT_CHOICES}
-STATUS_LABELS = {
-    RunStatus.queued.value: _l("Queued"),
-    RunStatus.running.value: _l("Generating"),
-    RunStatus.done.value: _l("Done"),
-    RunStatus.failed.value: _l("Failed"),
-}
+STATUS_LABELS = services.STATUS_LABELS
 
 
 def _visible_fund_roots():
@@ -147,7 +145,7 @@ def log():
     export_format = exports.requested_format()
     if export_format:
         return _log_export(export_format, runs)
-    return render_template("reports/log.html", runs=runs, slugs=services.SLUGS)
+    return render_template("reports/log.html", runs=runs, slugs=services.SLUGS, status_label=services.status_label)
 
 
 def _log_export(export_format, runs):
@@ -155,13 +153,69 @@ def _log_export(export_format, runs):
               "SHA-256", _l("Size")]
     rows = ([to_local(run.requested_at), run.requested_by.display_name if run.requested_by else "",
              f"{services.SLUGS[run.kind]}.{run.format.value}", str(run.parameters.get("fund", "")),
-             f"{run.parameters.get('from', '')} – {run.parameters.get('to', '')}", run.status.value,
+             f"{run.parameters.get('from', '')} – {run.parameters.get('to', '')}",
+             str(services.status_label(run.status)),
              run.report_id or "", run.sha256 or "", run.size_bytes] for run in runs)
     return exports.list_file(export_format, "report-log", str(_l("Report log")), header, rows)
 
 
+REPORT_TITLES = {
+    "fund_statement": _l("Fund income and expenditure statement"),
+    "journal_register": _l("Journal voucher register"),
+    "integrity_certificate": _l("Data integrity certificate"),
+}
+REPORT_LEVELS = {"city": _l("city level"), "county": _l("county level"), "village": _l("village (community) level")}
+
+
+def report_fund_label(ctx) -> str:
+    """`<fund> (<code>, <level>)[, with N funds below]` in the reader's language (the PDF: Chinese)."""
+    if is_chinese():
+        return ctx.fund_label  # the document's own wording, as the PDF prints it
+    root = ctx.scope.root
+    text = f"{fund_name(ctx.fund_name)} ({root.code}, {REPORT_LEVELS.get(root.level, root.level)})"
+    below = len(ctx.scope.funds) - 1
+    if below:
+        text += _(", with %(count)s funds below", count=below)
+    return text
+
+
+def report_purpose_label(line) -> str:
+    if is_chinese():
+        return line.label
+    if line.purpose == queries.UNSPECIFIED_PURPOSE:
+        return _("Unspecified")
+    return str(purpose_label(line.purpose))
+
+
+def entry_kind_name(name: str) -> str:
+    """A voucher kind's Chinese name (as the reports keep it) in the reader's language."""
+    if is_chinese():
+        return name
+    for chinese, label in ENTRY_KIND_NAMES.values():
+        if chinese == name:
+            return str(label)
+    return name
+
+
+def report_kind_counts(integrity) -> str:
+    """"；记账 3，冲销 1" / "; Receipt 3, Reversal 1": the vouchers by kind, punctuated for the language."""
+    if not integrity.entries_by_kind:
+        return ""
+    first, separator = ("；", "，") if is_chinese() else ("; ", ", ")
+    counts = integrity.entries_by_kind.items()
+    return first + separator.join(f"{entry_kind_name(kind)} {count}" for kind, count in counts)
+
+
 def register_views(app):
     app.register_blueprint(reports_bp)
+    app.jinja_env.globals.update(
+        report_title=lambda kind: REPORT_TITLES.get(kind, kind), report_fund_label=report_fund_label,
+        report_period_label=lambda ctx: _("%(start)s to %(end)s", start=ctx.params.date_from.isoformat(),
+                                          end=ctx.params.date_to.isoformat()),
+        report_generated_label=lambda ctx: _("%(time)s (Beijing time, Asia/Shanghai)",
+                                             time=ctx.identity.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
+        report_purpose_label=report_purpose_label, report_kind_counts=report_kind_counts)
+    app.jinja_env.filters["entry_kind_name"] = entry_kind_name
     add_section("reports.index", _l("Reports"),
                 _l("Fund statements, journal registers and integrity certificates as PDF, with their log."),
                 services.REPORT_ROLES, order=70)

@@ -19,6 +19,7 @@ from ..auth.models import Region, Role
 from ..auth.access import as_actor
 from ..extensions import db
 from ..timeutil import utcnow
+from ..funds.display import fund_name
 from ..funds.vocabulary import entry_kind_label, purpose_label
 from . import dashboard as figures
 from .navigation import ROLE_LABELS
@@ -81,9 +82,9 @@ def short_names(names: list[str]) -> list[str]:
 
 
 def area_balance_chart(rows) -> dict:
-    below = short_names([row.name for row in rows if not row.own_only])
+    below = short_names([fund_name(row.name) for row in rows if not row.own_only])
     labels = iter(below)
-    return bar_chart([row.name if row.own_only else next(labels) for row in rows],
+    return bar_chart([fund_name(row.name) if row.own_only else next(labels) for row in rows],
                      [(_("Available"), [row.available_fen for row in rows]),
                       (_("Pending"), [row.pending_fen for row in rows])], horizontal=True, stacked=True)
 

@@ -237,7 +237,8 @@ def test_the_tree_is_a_nested_list_with_a_subtotal_per_county(english, demo_app)
     with demo_app.app_context():
         yutai = services.fund_balance(db.session, None, YUTAI)
     from ledger.money import format_cny
-    block = html.split(f'data-search="{yutai.name} {YUTAI}"')[1].split('class="fund-item level-county"')[0]
+    # the search text: the stored name, the code, then the name in English (searched too)
+    block = html.split(f'data-search="{yutai.name} {YUTAI} ')[1].split('class="fund-item level-county"')[0]
     subtotal = block.split('class="fund-row subtotal"')[1]
     assert format_cny(yutai.total_posted_fen) in subtotal and format_cny(yutai.total_available_fen) in subtotal
     assert "fund-tree.js" in html

@@ -77,7 +77,8 @@ def test_web_reports_page_for_auditor_and_refusal_for_charity(web_client):
         assert f'value="{kind}"' in html
     bad = auditor.get("/reports/generate", query_string={"kind": "fund-statement", "format": "pdf",
                                                          "fund": "370827", "from": "2026-03-01", "to": "2026-02-01"})
-    assert bad.status_code == 400 and "after it ends" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "开始日期（2026-03-01）晚于结束日期（2026-02-01）" in bad.get_data(as_text=True), \
+        "the refusal is in the page's language (Chinese), not the service's English"
     good = auditor.get("/reports/generate", query_string={"kind": "journal-register", "format": "pdf", **YUTAI})
     assert good.status_code == 200 and good.mimetype == "application/pdf"
     assert web_client("charity_yutai").get("/reports/").status_code == 403
