@@ -125,7 +125,8 @@ def test_request_texts_carry_the_pattern_of_the_characters_a_text_may_hold(clien
     assert schemas["ReceiptIn"]["properties"]["amount"]["pattern"] != TEXT_PATTERN, "an amount keeps its own"
     assert all(prop.get("pattern") != TEXT_PATTERN for prop in schemas["JournalEntryOut"]["properties"].values()), \
         "answers are not bound by what a request may hold"
-    for text in ["韩进 2026\t备注\n第二行", "\x00", "a\x1fb", "\x7f", "\x85", "\ufffe", "\r\n"]:
+    for text in ["韩进 2026\t备注\n第二行", "\x00", "a\x1fb", "\x7f", "\x85", "\ufffe", "\r\n", "a\rb", "a\r\r\nb",
+                 "\r\n\r\n"]:
         assert (regex.match(TEXT_PATTERN, text) is None) == (text_problem(text) is not None), repr(text)
 
 
