@@ -348,3 +348,63 @@ def test_an_ascii_amount_and_date_are_accepted(demo_app, client, headers_of):
                            headers=headers_of("finance", **{"Idempotency-Key": f"ok-{next(_keys)}"}))
     assert response.status_code == 201, response.get_json()
     assert {posting["amount"] for posting in response.get_json()["postings"]} == {"100.00"}
+
+
+# --- a chunked body over the size limit -----------------------------------------------------------
+
+@pytest.fixture
+def served(demo_app):
+    """The app served by a real HTTP server (Werkzeug's, which decodes Transfer-Encoding: chunked
+    as gunicorn does) on 127.0.0.1 in a thread; yields the port."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, demo_app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    thread.join(timeout=30)
+    server.server_close()
+
+
+def _send_chunked(port: int, headers: dict, chunks) -> tuple[int, dict]:
+    """PATCH /api/v1/me with the body sent as HTTP/1.1 chunks (no Content-Length); the answer's
+    status and JSON. The server may answer before it has read every chunk: sending then stops."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.putrequest("PATCH", "/api/v1/me")
+        for name, value in {**headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        try:
+            for chunk in chunks:
+                connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            connection.send(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before the end of the body: the answer is waiting
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
+
+
+def test_a_chunked_body_over_the_limit_is_413_and_a_small_one_is_read(demo_app, served, headers_of):
+    limit = demo_app.config["MAX_CONTENT_LENGTH"]
+    assert limit == 2 * 1024 * 1024
+    headers = headers_of("finance")
+    # Valid JSON all the way, 2 MiB + 64 KiB long: cut at the limit it would be a broken body (400)
+    # or, cut after a whole name, a renamed user; read whole, it is too large.
+    filler = b" " * (64 * 1024)
+    big = [b'{"display_name": "\xe5\xbc\xa0\xe4\xb8\x89"'] + [filler] * ((limit // len(filler)) + 1) + [b"}"]
+    assert sum(map(len, big)) > limit
+    status, body = _send_chunked(served, headers, big)
+    assert status == 413, body
+    assert body["error"]["code"] == "payload_too_large" and str(limit) in body["error"]["message"]
+    client = demo_app.test_client()
+    assert client.get("/api/v1/me", headers=headers).get_json()["display_name"] != "张三"
+
+    small = [b'{"display_name": ', '"张三"'.encode(), b"}"]
+    status, body = _send_chunked(served, headers, small)
+    assert status == 200, body
+    assert body["display_name"] == "张三"
+    assert client.get("/api/v1/me", headers=headers).get_json()["display_name"] == "张三"
