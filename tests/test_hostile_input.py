@@ -408,3 +408,11 @@ def test_a_chunked_body_over_the_limit_is_413_and_a_small_one_is_read(demo_app, 
     assert status == 200, body
     assert body["display_name"] == "张三"
     assert client.get("/api/v1/me", headers=headers).get_json()["display_name"] == "张三"
+
+
+@pytest.mark.parametrize("page", ["١", "２", "१", "1\u0660"])
+def test_a_query_number_in_other_digits_is_422_naming_it(client, headers_of, page):
+    """Python's int() reads digits of every script; the API reads ASCII digits only."""
+    response = client.get(f"/api/v1/funds/{YUTAI}/entries", query_string={"page": page}, headers=headers_of("finance"))
+    error = _error(response, 422, "validation_error")
+    assert "0-9" in error["fields"]["page"][0]
