@@ -388,7 +388,51 @@ def _send_chunked(port: int, headers: dict, chunks) -> tuple[int, dict]:
         connection.close()
 
 
-def test_a_chunked_body_over_the_limit_is_413_and_a_small_one_is_read(demo_app, served, headers_of):
+@pytest.fixture
+def served_by_gunicorn(demo_app):
+    """The app on the same database served by gunicorn (production settings, one worker), as it
+    runs in production; yields the port once /healthz answers."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    from tests.support import wait_until
+
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not gunicorn.exists():
+        pytest.skip("gunicorn is not installed in this environment")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, LEDGER_ENV="production", SECRET_KEY="k" * 16 + "9f3e2d1c0b4a5968",
+               DATABASE_URL=demo_app.config["SQLALCHEMY_DATABASE_URI"])
+    process = subprocess.Popen([str(gunicorn), "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                               cwd=Path(__file__).resolve().parent.parent, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def healthy():
+        assert process.poll() is None, process.stderr.read().decode()[-3000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(healthy, timeout=60, interval=0.1, message="gunicorn to answer /healthz")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()
+
+
+@pytest.mark.parametrize("server", ["served", "served_by_gunicorn"])
+def test_a_chunked_body_over_the_limit_is_413_and_a_small_one_is_read(demo_app, request, headers_of, server):
+    served = request.getfixturevalue(server)
     limit = demo_app.config["MAX_CONTENT_LENGTH"]
     assert limit == 2 * 1024 * 1024
     headers = headers_of("finance")
