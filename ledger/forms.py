@@ -3,9 +3,10 @@
 `LedgerForm` is the base of every form the web shows (Flask-WTF's `FlaskForm` with a CSRF
 token). Its `Meta.bind_field` puts `refuse_control_characters` first among the filters of
 every text field (`StringField` and its kinds: text areas, passwords, hidden fields) and
-every single-choice field, so a NUL byte, another control character or a lone surrogate in
-any field is refused next to that field (the form answers 422) before a validator, a
-service or the database sees it, with the same rule the API applies (`ledger.text`).
+every single-choice field (the date and whole-number fields below check their own text), so a
+NUL byte, another control character or a lone surrogate in any field is refused next to that
+field (the form answers 422) before a validator, a service or the database sees it, with the
+same rule the API applies (`ledger.text`).
 
 A Chinese input method in fullwidth mode types ０-９: `DateField`, `WholeNumberField` and the
 amount fields (`ledger.funds.forms`) turn those digits, and only those, into ASCII before
@@ -20,11 +21,35 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField as WTFormsDateField
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import StopValidation
 
 from .text import ascii_digits_from_fullwidth, normalised_text, text_problem
 from .timeutil import parse_iso_date
 
 _ASCII_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
+CONTROL_CHARACTER_MESSAGE = _l("This text contains a control character (an invisible character such as NUL); "
+                               "remove it and send the form again.")
+
+
+class _RefusesControlCharacters:
+    """A date or number field reads its text itself (filters see only the parsed value): it
+    refuses the same characters as a text field, before `strip()` would quietly drop some
+    (U+0085), and says so at the field, where a "required" validator would otherwise replace
+    the message with its own (so the refusal stops validation in `pre_validate`)."""
+
+    _control_character = False
+
+    def _holds_control_character(self, valuelist) -> bool:
+        self._control_character = any(isinstance(value, str) and text_problem(value) is not None
+                                      for value in valuelist)
+        if self._control_character:
+            self.data = None
+        return self._control_character
+
+    def pre_validate(self, form):
+        if self._control_character:
+            raise StopValidation(CONTROL_CHARACTER_MESSAGE)
+        super().pre_validate(form)
 
 
 def refuse_control_characters(value):
@@ -33,8 +58,7 @@ def refuse_control_characters(value):
     if not isinstance(value, str):
         return value
     if text_problem(value) is not None:
-        raise ValueError(_l("This text contains a control character (an invisible character such as NUL); "
-                            "remove it and send the form again."))
+        raise ValueError(CONTROL_CHARACTER_MESSAGE)
     return normalised_text(value)
 
 
@@ -51,11 +75,13 @@ class LedgerForm(FlaskForm):
             return unbound_field.bind(form=form, **options)
 
 
-class DateField(WTFormsDateField):
+class DateField(_RefusesControlCharacters, WTFormsDateField):
     """A date typed YYYY-MM-DD (what a date input sends); fullwidth digits are read as ASCII."""
 
     def process_formdata(self, valuelist):
         if not valuelist:
+            return
+        if self._holds_control_character(valuelist):
             return
         text = ascii_digits_from_fullwidth(" ".join(valuelist).strip())
         if not text:
@@ -68,11 +94,13 @@ class DateField(WTFormsDateField):
             raise ValueError(self.gettext("Not a valid date value.")) from None
 
 
-class WholeNumberField(IntegerField):
+class WholeNumberField(_RefusesControlCharacters, IntegerField):
     """A whole number in the digits 0-9 (fullwidth digits are read as ASCII)."""
 
     def process_formdata(self, valuelist):
         if not valuelist:
+            return
+        if self._holds_control_character(valuelist):
             return
         text = ascii_digits_from_fullwidth(valuelist[0].strip())
         if not _ASCII_WHOLE_NUMBER.fullmatch(text):

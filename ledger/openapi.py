@@ -31,7 +31,7 @@ from marshmallow import fields as marshmallow_fields, validate
 
 from .money import AMOUNT_PATTERN, ZERO_AMOUNT_PATTERN
 from .schemas import FIELD_ERRORS_SCHEMA, PATH_ID_MAX, Amount, AmountOut, EdgeSchema
-from .text import TEXT_PATTERN
+from .text import NON_BLANK_TEXT_PATTERN, TEXT_PATTERN
 from .timeutil import PLAUSIBLE_DATE_PATTERN
 
 #: Longest Idempotency-Key accepted (the column holds 200 characters; web keys carry a prefix).
@@ -228,12 +228,13 @@ def date_properties(self, field, **kwargs) -> dict:
 
 def text_properties(self, field, **kwargs) -> dict:
     """apispec attribute function: a text a request carries has the pattern of the characters a text
-    may hold (`ledger.text.TEXT_PATTERN`), unless its own validator already gives it a pattern."""
+    may hold (`ledger.text.TEXT_PATTERN`; `NON_BLANK_TEXT_PATTERN` for a field whose metadata says
+    `not_blank`, which the server refuses when blank), unless its own validator gives it a pattern."""
     if not isinstance(field, marshmallow_fields.String) or not isinstance(field.root, EdgeSchema):
         return {}
     if any(isinstance(validator, (validate.Regexp, validate.OneOf)) for validator in field.validators):
         return {}
-    return {"pattern": TEXT_PATTERN}
+    return {"pattern": NON_BLANK_TEXT_PATTERN if field.metadata.get("not_blank") else TEXT_PATTERN}
 
 
 def build_spec(app, *, prefix: str = "api.", public_endpoints=frozenset(), title: str, version: str,

@@ -91,6 +91,11 @@ class BodyLimit:
             body = b"".join(chunks)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
+            # The body is now an ordinary one of known length. Werkzeug ignores CONTENT_LENGTH while
+            # the request says Transfer-Encoding: chunked, and reads a `wsgi.input_terminated`
+            # stream only up to the limit (the first 2 MiB, parsed as the whole body): drop both.
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ.pop("wsgi.input_terminated", None)
         return self.wsgi_app(environ, start_response)
 
 

@@ -32,7 +32,7 @@ PATH_ID_MAX = 2**63 - 1
 
 _ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
                            r"(Z|[+-][0-9]{2}:[0-9]{2})?", re.ASCII)
-_ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,4000}", re.ASCII)
 
 
 def _checked_value(value, path: str = ""):

@@ -27,11 +27,20 @@ from __future__ import annotations
 
 import re
 
-#: Characters a text field refuses (see the module docstring). Tab (\t) and line feed (\n) are allowed.
-_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: Characters a text field refuses (see the module docstring). Tab (\t) and line feed (\n) are allowed,
+#: and so is a carriage return right before a line feed (a browser's text area sends CR LF).
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]|\r(?!\n)")
 #: The refused characters' rule as an OpenAPI (ECMA-262) pattern for a text field of a request: any
-#: text without them. Lone surrogates are left out: a UTF-8 body cannot carry them.
-TEXT_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffe\uffff]*$"
+#: text without them (CR only in CR LF, written without a lookahead so that generators can use it).
+#: Lone surrogates are left out: a UTF-8 body cannot carry them.
+_TEXT_CHARACTER = r"(?:[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffe\uffff]|\r\n)"
+TEXT_PATTERN = rf"^{_TEXT_CHARACTER}*$"
+#: The same for a text that must say something (a reason, a name): at least one character that is
+#: not white space as Python's `str.strip()` counts it, so that a generated "\r\n" or "　" (which
+#: the server refuses as blank) is not documented as valid.
+NON_BLANK_TEXT_PATTERN = (rf"^{_TEXT_CHARACTER}*"
+                          r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufffe\uffff]"
+                          rf"{_TEXT_CHARACTER}*$")
 #: Characters an export replaces: the refused ones except CR, which XML (and so XLSX) can hold
 #: and which older entries may carry in their memos.
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")

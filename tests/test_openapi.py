@@ -120,12 +120,13 @@ def test_request_texts_carry_the_pattern_of_the_characters_a_text_may_hold(clien
 
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     assert schemas["ReceiptIn"]["properties"]["memo"]["pattern"] == TEXT_PATTERN
-    assert schemas["ReceiptIn"]["properties"]["payer_name"]["pattern"] == TEXT_PATTERN
+    assert schemas["HoldIn"]["properties"]["reference"]["pattern"] == TEXT_PATTERN
     assert "pattern" not in schemas["ReceiptIn"]["properties"]["source"], "an enum needs no pattern"
     assert schemas["ReceiptIn"]["properties"]["amount"]["pattern"] != TEXT_PATTERN, "an amount keeps its own"
     assert all(prop.get("pattern") != TEXT_PATTERN for prop in schemas["JournalEntryOut"]["properties"].values()), \
         "answers are not bound by what a request may hold"
-    for text in ["韩进 2026\t备注\n第二行", "\x00", "a\x1fb", "\x7f", "\x85", "\ufffe", "\r\n"]:
+    for text in ["韩进 2026\t备注\n第二行", "\x00", "a\x1fb", "\x7f", "\x85", "\ufffe", "\r\n", "a\rb", "a\r\r\nb",
+                 "\r\n\r\n"]:
         assert (regex.match(TEXT_PATTERN, text) is None) == (text_problem(text) is not None), repr(text)
 
 
@@ -138,3 +139,19 @@ def test_a_report_names_the_fund_codes_it_reads_and_answers_404_for_an_unknown_f
         assert fund["schema"]["pattern"] == r"^[0-9]{6}(?:-[0-9]{3})?$", path
         assert "404" in documented["responses"], path
     assert "404" in paths["/api/v1/trial-balance"]["get"]["responses"]
+
+
+def test_a_text_the_server_refuses_when_blank_is_documented_as_needing_a_visible_character(client):
+    """So a generated reason of "\\r\\n" or a name of "　" is not called valid and then refused as blank."""
+    import re as regex
+
+    from ledger.text import NON_BLANK_TEXT_PATTERN, text_problem
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for schema, field in [("ReversalIn", "reason"), ("PeriodReopenIn", "reason"), ("ReceiptIn", "payer_name"),
+                          ("PayeeIn", "name"), ("MeUpdate", "display_name")]:
+        assert schemas[schema]["properties"][field]["pattern"] == NON_BLANK_TEXT_PATTERN, (schema, field)
+    assert schemas["ReceiptIn"]["properties"]["memo"]["pattern"] != NON_BLANK_TEXT_PATTERN, "a memo may be empty"
+    for text in ["重复支付", " x ", "\n\tb\r\n", "\r\n", " ", "\u3000", "\xa0", "", "\x00a", "a\rb", "\u2028"]:
+        documented = regex.match(NON_BLANK_TEXT_PATTERN, text) is not None
+        assert documented == (bool(text.strip()) and text_problem(text) is None), repr(text)

@@ -39,7 +39,7 @@ class MeSchema(Schema):
 class MeUpdateSchema(StrictSchema):
     """The fields a user may change about themselves."""
 
-    display_name = fields.String(validate=validate.Length(min=1, max=100))
+    display_name = fields.String(validate=validate.Length(min=1, max=100), metadata={"not_blank": True})
     locale = fields.String(allow_none=True, validate=validate.OneOf(LOCALES))
 
 
@@ -126,7 +126,7 @@ class IssuedPasswordSchema(Schema):
 class OrganisationCreateSchema(StrictSchema):
     """A new organisation; its code is made from its kind and region (e.g. CSH-370827)."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"not_blank": True})
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in OrganisationKind]))
     region = fields.String(required=True, metadata={"description": "code of the city (370800) or a county"})
     credit_code = fields.String(load_default=None, allow_none=True,

@@ -46,7 +46,7 @@ class PayeeIn(StrictSchema):
     (name, optional unified social credit code)."""
 
     kind = fields.String(required=True, validate=validate.OneOf(["person", "organisation"]))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"not_blank": True})
     id_number = fields.String(load_default=None, validate=validate.Length(max=40),
                               metadata={"description": "resident ID (person, required) or credit code "
                                                        "(organisation, optional); masked in every response"})
@@ -79,7 +79,7 @@ class ReceiptIn(StrictSchema):
     source = fields.String(required=True, validate=validate.OneOf(sorted(ReceiptSource.codes())),
                            metadata={"description": "donation or government"})
     payer_name = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                               metadata={"description": "the donor or paying body"})
+                               metadata={"description": "the donor or paying body", "not_blank": True})
     value_on = fields.Date(load_default=None, metadata={"description": "business date; default today"})
     memo = fields.String(load_default="", validate=validate.Length(max=1000))
     confirm_large_amount = fields.Boolean(
@@ -151,7 +151,7 @@ class HoldVoidIn(StrictSchema):
 
 
 class ReversalIn(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={"not_blank": True})
     value_on = fields.Date(load_default=None, metadata={"description": "date of the reversing entry; default today"})
 
     @validates_schema
@@ -165,7 +165,7 @@ class PeriodCloseIn(StrictSchema):
 
 
 class PeriodReopenIn(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={"not_blank": True})
 
     @validates_schema
     def check_reason(self, data, **kwargs):

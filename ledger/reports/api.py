@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from ..auth.permissions import current_actor, require_roles
 from marshmallow import fields, validate
 
+from ..errors import BadRequest
 from ..extensions import db
 from ..openapi import operation
 from ..requests import after_commit, load_query
@@ -46,8 +47,13 @@ def file_response(data: bytes, request_, run) -> Response:
 def _generate(slug: str, fmt: str):
     user = current_actor()
     kind, report_format = services.parse_kind(slug, fmt)
+    background = request.args.get("background")
+    if background is not None and background not in BACKGROUND_VALUES:
+        # A value the document does not list was silently read as "no": refuse it, as the other parameters.
+        raise BadRequest("The report parameters are invalid: background: must be 1 or left out.",
+                         fields={"background": ["must be 1 (or true), or left out"]})
     report = services.prepare(db.session, user, kind, report_format, request.args)
-    if report.background or request.args.get("background") in ("1", "true"):
+    if report.background or background is not None:
         run = services.new_run(db.session, user, report, RunStatus.queued)
         after_commit(partial(jobs.submit, run.job_id))  # the queue reads the committed run
         response = jsonify({"job": services.run_as_dict(run, _urls(run))})
@@ -70,7 +76,10 @@ REPORT_PARAMETERS = (
      "schema": {"type": "string", "format": "date", "pattern": PLAUSIBLE_DATE_PATTERN},
      "description": "the last day, YYYY-MM-DD; at most three years after `from`"},
 )
-BACKGROUND = {"name": "background", "in": "query", "required": False, "schema": {"type": "string", "enum": ["1"]},
+#: What `background` may be (anything else is refused; "true" is read as "1" too).
+BACKGROUND_VALUES = ("1", "true")
+BACKGROUND = {"name": "background", "in": "query", "required": False,
+              "schema": {"type": "string", "enum": list(BACKGROUND_VALUES)},
               "description": "generate in the background even when the report is small"}
 BAD_PARAMETERS = "Bad or missing parameters, each named in `fields`"
 NO_FUND = "No such fund, or one outside the user's county"
