@@ -176,7 +176,9 @@ def _runner(operation, mode, examples: int, headers: dict, app, statuses: collec
         sent = headers
         if key in REVOKES_ITS_TOKEN:
             sent = bearer_headers(app, username)
-            if choice is not None and isinstance(case.body, dict) and "prefix" in case.body:
+            # Only a valid case may be made to name its own token: a negative case keeps its bad prefix.
+            if (mode is GenerationMode.POSITIVE and choice is not None and isinstance(case.body, dict)
+                    and "prefix" in case.body):
                 case.body["prefix"] = sent["Authorization"].removeprefix("Bearer ")[:12]  # its own: revoked
         response = case.call_and_validate(headers=sent, excluded_checks=excluded)
         statuses[(*key, response.status_code)] += 1
