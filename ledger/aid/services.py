@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from .. import imports
 from ..audit import record_event
@@ -212,6 +212,17 @@ def reveal_person(session, who, person_id: int) -> Person:
     return person
 
 
+def villages_for_registration(session, who) -> list[tuple[str, str, str]]:
+    """(code, name, county name) of the villages the actor may register persons in."""
+    actor = require(who, "aid.persons.write")
+    county = aliased(Region)
+    query = (sa.select(Region.code, Region.name, county.name).join(county, county.id == Region.parent_id)
+             .where(Region.level == RegionLevel.village).order_by(Region.code))
+    if not actor.city_wide:
+        query = query.where(Region.parent_id == actor.county_id)
+    return [tuple(row) for row in session.execute(query).all()]
+
+
 # --- registering -----------------------------------------------------------------------------------
 
 def _village(session, actor: Actor, code: str) -> Region:
@@ -318,12 +329,13 @@ def _insert_person(session, actor: Actor, values: dict, village: Region, head: P
 
 # --- import ----------------------------------------------------------------------------------------
 
+# Labels are matched after NFKC normalisation, so ASCII brackets read as the full-width ones.
 CATEGORY_LABELS = {
-    Category.tekun_dispersed: ("tekun_dispersed", "特困分散供养", "分散供养特困人员", "特困（分散）", "特困(分散)"),
-    Category.tekun_concentrated: ("tekun_concentrated", "特困集中供养", "集中供养特困人员", "特困（集中）", "特困(集中)"),
+    Category.tekun_dispersed: ("tekun_dispersed", "特困分散供养", "分散供养特困人员", "特困（分散）"),
+    Category.tekun_concentrated: ("tekun_concentrated", "特困集中供养", "集中供养特困人员", "特困（集中）"),
     Category.dibao: ("dibao", "低保", "低保对象"),
-    Category.margin_income: ("margin_income", "低保边缘收入型", "低保边缘（收入型）", "低保边缘(收入型)"),
-    Category.margin_expenditure: ("margin_expenditure", "低保边缘支出型", "低保边缘（支出型）", "低保边缘(支出型)"),
+    Category.margin_income: ("margin_income", "低保边缘收入型", "低保边缘（收入型）"),
+    Category.margin_expenditure: ("margin_expenditure", "低保边缘支出型", "低保边缘（支出型）"),
     Category.illness_poverty: ("illness_poverty", "因病致贫"),
     Category.disability: ("disability", "残疾", "残疾人"),
     Category.orphan: ("orphan", "孤儿"),
@@ -365,7 +377,7 @@ REGISTRY_SCHEMA = imports.RowSchema([
     imports.Column("resident_id", "Resident ID", "身份证号", imports.resident_id(),
                    aliases=("居民身份证号", "公民身份号码", "身份证号码", "resident id number")),
     imports.Column("village_code", "Village code", "村（社区）代码", imports.text(20),
-                   aliases=("村(社区)代码", "村代码", "社区代码", "village")),
+                   aliases=("村代码", "社区代码", "village")),
     imports.Column("phone", "Phone", "联系电话", _checked_cell(check_phone), required=False, default="",
                    aliases=("电话", "手机号")),
     imports.Column("address", "Address", "住址", imports.text(ADDRESS_MAX), required=False, default="",
