@@ -195,6 +195,15 @@ FEATURES += [
 AID_READERS = ("admin", "finance", "reviewer", "charity", "auditor")
 OUT_OF_COUNTY = statuses(admin=200, finance=200, reviewer=200, charity=404, vendor=403, auditor=200)
 FEATURES += [
+    Case("GET", "/aid/persons", only(*AID_READERS)),
+    Case("GET", "/aid/persons/1", only(*AID_READERS)),
+    Case("GET", "/aid/persons/3", OUT_OF_COUNTY),
+    Case("POST", "/aid/persons/3/reveal", only("finance", "reviewer"), data={}),
+    Case("GET", "/aid/persons/new", only("reviewer", "charity")),
+    Case("POST", "/aid/persons/new", only("reviewer", "charity", status=422), data={}),
+    Case("GET", "/aid/persons/import", only("reviewer", "charity")),
+    Case("POST", "/aid/persons/import", only("reviewer", "charity", status=422), data={}),
+    Case("POST", "/aid/persons/import/apply", only("reviewer", "charity", status=404), data={}),
     Case("GET", "/api/v1/aid/persons", only(*AID_READERS)),
     Case("GET", "/api/v1/aid/persons/1", only(*AID_READERS)),
     Case("GET", "/api/v1/aid/persons/3", OUT_OF_COUNTY),
