@@ -17,6 +17,7 @@ from ..extensions import db
 from ..openapi import operation
 from ..requests import api_write, load_body, load_query
 from . import services
+from .models import PERSON_ID_MAX
 from .schemas import (ImportIn, ImportOut, PersonFullOut, PersonIn, PersonListOut, PersonOut, PersonsQuery,
                       person_data, person_input)
 
@@ -26,7 +27,7 @@ REVEALERS = (Role.finance, Role.reviewer)
 
 aid_api = Blueprint("aid", __name__, url_prefix="/aid")
 
-PERSON_ID = {"person_id": {"description": "the person's number", "minimum": 1}}
+PERSON_ID = {"person_id": {"description": "the person's number", "minimum": 1, "maximum": PERSON_ID_MAX}}
 
 
 @aid_api.get("/persons")
@@ -44,7 +45,7 @@ def list_persons():
                                          "items": [person_data(person) for person in page.items]}))
 
 
-@aid_api.get("/persons/<int:person_id>")
+@aid_api.get(f"/persons/<int(max={PERSON_ID_MAX}):person_id>")
 @require_roles(*READERS)
 @operation("A beneficiary (resident ID and card number masked)", tags=["aid"], path=PERSON_ID,
            responses={200: ("The person", PersonOut), 404: "No such person, or outside your sight"})
@@ -53,7 +54,7 @@ def get_person(person_id):
     return jsonify(PersonOut().dump(person_data(services.get_person(db.session, current_actor(), person_id))))
 
 
-@aid_api.post("/persons/<int:person_id>/reveal")
+@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/reveal")
 @require_roles(*REVEALERS)
 @operation("The person's full resident ID and bank account number; the view is written to the audit log",
            tags=["aid"], path=PERSON_ID,

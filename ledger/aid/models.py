@@ -24,6 +24,10 @@ from ..db_base import Base, enum_column
 from ..timeutil import utcnow
 
 
+#: Person numbers are INTEGER: a larger number in a path is no person (404), never a query.
+PERSON_ID_MAX = 2**31 - 1
+
+
 class Sex(str, enum.Enum):
     male = "male"
     female = "female"

@@ -33,6 +33,7 @@ from ..web import exports
 from ..web.navigation import add_section
 from . import services
 from .forms import ImportApplyForm, ImportUploadForm, PersonForm, RevealForm
+from .models import PERSON_ID_MAX
 from .schemas import IMPORT_FILE_MAX_BYTES
 from .services import CategoryInput, PersonInput
 from .vocabulary import CATEGORY_LABELS, RELATION_LABELS, SEX_LABELS
@@ -117,14 +118,14 @@ def _render_person(person, revealed: bool = False, status: int = 200):
                            reveal_form=RevealForm() if can_reveal() and not revealed else None), status
 
 
-@aid_bp.get("/persons/<int:person_id>")
+@aid_bp.get(f"/persons/<int(max={PERSON_ID_MAX}):person_id>")
 @login_required
 @require_roles(*READERS)
 def person(person_id):
     return _render_person(services.get_person(db.session, _user(), person_id))
 
 
-@aid_bp.post("/persons/<int:person_id>/reveal")
+@aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/reveal")
 @login_required
 @require_roles(*REVEALERS)
 def reveal(person_id):
