@@ -443,17 +443,24 @@ def _row_checks(session, actor: Actor):
         return errors
 
     def heads(rows):
-        in_file = {row["resident_id"] for row in rows}
-        wanted = sorted({row["household_head_resident_id"] for row in rows
-                         if row.get("household_head_resident_id") not in (None, row["resident_id"])} - in_file)
-        known = set(session.scalars(sa.select(Person.resident_id).where(Person.resident_id.in_(wanted),
-                                                                        person_scope(actor)))) if wanted else set()
+        def own_head(row):
+            return row.get("household_head_resident_id") in (None, row["resident_id"])
+
+        heads_in_file = {row["resident_id"] for row in rows if own_head(row)}
+        members_in_file = {row["resident_id"] for row in rows if not own_head(row)}
+        wanted = sorted({row["household_head_resident_id"] for row in rows if not own_head(row)}
+                        - heads_in_file - members_in_file)
+        known = set(session.scalars(sa.select(Person.resident_id).where(
+            Person.resident_id.in_(wanted), person_scope(actor), Person.household_id.is_not(None)))) if wanted else set()
         errors = []
         for row in rows:
             head = row.get("household_head_resident_id")
-            if head not in (None, row["resident_id"]) and head not in in_file and head not in known:
-                errors.append(imports.RowError(row.row_number, "household_head_resident_id", mask_id_number(head),
-                                               "the head of household is neither in this file nor in the registry"))
+            if own_head(row) or head in heads_in_file or head in known:
+                continue
+            message = ("the head of household named is a member of another household in this file"
+                       if head in members_in_file else
+                       "the head of household is neither in this file nor in the registry")
+            errors.append(imports.RowError(row.row_number, "household_head_resident_id", mask_id_number(head), message))
         return errors
 
     return [villages, imports.duplicates_within_file("resident_id", message="the same resident ID as row {first}"),
@@ -466,6 +473,54 @@ def _masked_errors(parsed: imports.ParsedImport) -> imports.ParsedImport:
                 and isinstance(error.value, str) and "*" not in error.value:
             parsed.errors[index] = error._replace(value=mask_id_number(error.value))
     return parsed
+
+
+def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) -> None:
+    """Write the checked rows of a file with multi-row INSERTs: the heads' households, the persons,
+    their categories. The checks have proved every ID new and every head in the file or the registry;
+    an ID registered by someone else since then is caught by the unique constraint (ON CONFLICT DO
+    NOTHING returns fewer rows) and refuses the whole file."""
+    villages = {region.code: region for region in session.scalars(sa.select(Region).where(
+        Region.code.in_(sorted({row["village_code"] for row in rows}))))}
+    now = utcnow()
+    checked = [(row, data, _checked(data)[0]) for row, data in ((row, _row_input(row)) for row in rows)]
+    heads = [item for item in checked if item[2]["own_head"]]
+    household_ids = session.execute(
+        sa.insert(Household.__table__).returning(Household.__table__.c.id, sort_by_parameter_order=True),
+        [{"region_id": villages[row["village_code"]].id, "created_at": now} for row, _data, _values in heads],
+    ).scalars().all() if heads else []
+    household_of = {values["resident_id"]: household_id
+                    for (_row, _data, values), household_id in zip(heads, household_ids)}
+    outside = sorted({values["head"] for _row, _data, values in checked if not values["own_head"]} - set(household_of))
+    if outside:
+        household_of.update(session.execute(sa.select(Person.resident_id, Person.household_id)
+                                            .where(Person.resident_id.in_(outside))).all())
+    table = Person.__table__
+    person_rows = []
+    for row, data, values in checked:
+        resident_id = values["resident_id"]
+        village = villages[row["village_code"]]
+        person_rows.append(dict(
+            name=values["name"], resident_id=resident_id, sex=resident_id_sex(resident_id),
+            born_on=resident_id_birth_date(resident_id), phone=values["phone"], address=values["address"],
+            region_id=village.id, county_id=village.parent_id,
+            household_id=household_of[resident_id if values["own_head"] else values["head"]],
+            relation=Relation(data.relation).value, bank_name=values["bank_name"],
+            bank_account_number=values["bank_account_number"], bank_account_holder=values["bank_account_holder"],
+            registered_by_user_id=actor.user_id, registered_by_organisation_id=actor.organisation_id,
+            import_batch_id=batch_id, created_at=now))
+    inserted = dict(session.execute(
+        dialect_insert(session, table).on_conflict_do_nothing(index_elements=["resident_id"])
+        .returning(table.c.resident_id, table.c.id), person_rows).all())
+    if len(inserted) != len(person_rows):
+        late = next(row for row, _data, values in checked if values["resident_id"] not in inserted)
+        raise Conflict(f"row {late.row_number}: the resident ID was registered while the file was imported; "
+                       "nothing was imported", fields={"resident_id": [f"row {late.row_number}"]})
+    category_rows = [dict(person_id=inserted[values["resident_id"]], category=Category(item.category).value,
+                          starts_on=item.starts_on, ends_on=item.ends_on, disability_grade=item.disability_grade)
+                     for _row, data, values in checked for item in data.categories]
+    if category_rows:
+        session.execute(sa.insert(PersonCategory.__table__), category_rows)
 
 
 def preview_import(session, who, data: bytes, filename: str = "") -> imports.ParsedImport:
@@ -492,24 +547,7 @@ def apply_import(session, who, data: bytes, filename: str = "") -> tuple[imports
     _masked_errors(parsed)
 
     def apply_rows(session_, rows, batch):
-        villages = {region.code: region for region in session_.scalars(sa.select(Region).where(
-            Region.code.in_(sorted({row["village_code"] for row in rows}))))}
-        # Heads first, so that a member's household exists when the member is written.
-        ordered = sorted(rows, key=lambda row: row.get("household_head_resident_id") not in (None, row["resident_id"]))
-        by_id: dict[str, Person] = {}
-        for row in ordered:
-            person_input = _row_input(row)
-            values, _errors = _checked(person_input)
-            head = None
-            if not values["own_head"]:
-                head = by_id.get(values["head"]) or session_.scalar(
-                    sa.select(Person).where(Person.resident_id == values["head"]))
-            outcome = _insert_person(session_, actor, values, villages[row["village_code"]], head,
-                                     person_input.relation, person_input.categories, batch.id)
-            if not outcome.created:  # registered meanwhile by someone else: the file is refused whole
-                raise Conflict(f"row {row.row_number}: the resident ID was registered while the file was imported; "
-                               "nothing was imported", fields={"resident_id": [f"row {row.row_number}"]})
-            by_id[outcome.person.resident_id] = outcome.person
+        _insert_rows(session_, actor, rows, batch.id)
 
     outcome = imports.apply_once(session, IMPORT_KIND, parsed, apply_rows, actor.user_id)
     return parsed, outcome

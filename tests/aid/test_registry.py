@@ -379,3 +379,15 @@ def test_two_registrations_of_one_id_at_once_make_one_person(demo_app):
     assert outcomes["second"] == (False, outcomes["first"][1])
     with demo_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Person.id)).where(Person.resident_id == resident_id)) == 1
+
+
+def test_an_import_names_a_head_of_household_that_is_nobody_or_a_member(demo_app, api):
+    head, member, grandchild, stranger = (new_id(sequence=sequence) for sequence in (490, 491, 492, 493))
+    data = registry_csv([["钱甲", head, CHENGXI, ""], ["钱乙", member, CHENGXI, head],
+                         ["钱丙", grandchild, CHENGXI, member], ["钱丁", new_id(sequence=494), CHENGXI, stranger]],
+                        header=("姓名", "身份证号", "村（社区）代码", "户主身份证号"), encoding="utf-8")
+    preview = import_file(api("reviewer_yutai"), data, apply=False).get_json()
+    assert [(error["row"], error["column"], error["message"]) for error in preview["errors"]] == [
+        (4, "户主身份证号", "the head of household named is a member of another household in this file"),
+        (5, "户主身份证号", "the head of household is neither in this file nor in the registry"),
+    ]
