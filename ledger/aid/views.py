@@ -63,7 +63,33 @@ def aid_helpers():
     return {"aid_category_label": lambda value: CATEGORY_LABELS.get(getattr(value, "value", value), value),
             "aid_relation_label": lambda value: RELATION_LABELS.get(getattr(value, "value", value), value),
             "aid_sex_label": lambda value: SEX_LABELS.get(getattr(value, "value", value), value),
-            "masked": mask_id_number, "can_register_persons": can_register, "can_reveal_persons": can_reveal}
+            "masked": mask_id_number, "can_register_persons": can_register, "can_reveal_persons": can_reveal,
+            "aid_row_reason": row_reason}
+
+
+#: The reasons an import row is refused, in the reader's language (the pipeline says them in English).
+ROW_REASONS = {
+    "is required": _l("is required"),
+    "wrong check digit: the last character does not match the others (a digit is mistyped)":
+        _l("Wrong check digit: the last character does not match the others (a digit is mistyped)."),
+    "unknown village or community code": _l("unknown village or community code"),
+    "a village outside your county": _l("a village outside your county"),
+    "is already registered": _l("is already registered"),
+    "the head of household is neither in this file nor in the registry":
+        _l("the head of household is neither in this file nor in the registry"),
+    "the head of household named is a member of another household in this file":
+        _l("the head of household named is a member of another household in this file"),
+    "unknown column": _l("unknown column"),
+}
+_SAME_AS_ROW = re.compile(r"^the same resident ID as row ([0-9]+)$")
+
+
+def row_reason(message: str) -> str:
+    """A row error's reason in the interface language (as written when there is no translation)."""
+    same = _SAME_AS_ROW.match(message)
+    if same:
+        return _("the same resident ID as row %(row)s", row=same.group(1))
+    return str(ROW_REASONS.get(message, message))
 
 
 def _category_text(person) -> str:

@@ -129,8 +129,12 @@ def test_the_import_page_previews_then_imports_once(demo_app, demo_user_client, 
     refused = _upload(client, ("姓名,身份证号,村（社区）代码\r\n赵甲," + first + ",370827-001\r\n赵乙," + bad
                                + ",370827-001\r\n").encode("gbk"))
     text = refused.get_data(as_text=True)
-    assert refused.status_code == 200 and "1 problems" in text and "wrong check digit" in text
+    assert refused.status_code == 200 and "1 problems" in text and "Wrong check digit" in text
     assert "Import all" not in text
+    chinese = client.post("/aid/persons/import?lang=zh_CN", data={"file": (io.BytesIO(
+        ("姓名,身份证号,村（社区）代码\r\n赵甲," + first + ",370827-999\r\n赵丙," + first + ",370827-001\r\n")
+        .encode("gbk")), "名单.csv")}, content_type="multipart/form-data").get_data(as_text=True)
+    assert "无此村（社区）代码" in chinese and "与第 2 行的身份证号相同" in chinese
 
     data = ("姓名,身份证号,村（社区）代码\r\n赵甲," + first + ",370827-001\r\n").encode("gbk")
     preview = _upload(client, data).get_data(as_text=True)
