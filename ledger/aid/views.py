@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 
 from ..auth.models import Role
 from ..auth.permissions import require_roles
-from ..errors import LedgerError, NotFound
+from ..errors import NotFound
 from ..extensions import db
 from ..identity import mask_id_number
 from ..imports import ImportFileRefused
@@ -156,12 +156,18 @@ def person(person_id):
 @require_roles(*REVEALERS)
 def reveal(person_id):
     form = RevealForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("aid.person", person_id=person_id))
-    found = services.reveal_person(db.session, _user(), person_id)
-    db.session.commit()
-    response, status = _render_person(found, revealed=True)
-    return response, status, {"Cache-Control": "no-store"}
+    shown = {}
+
+    def work(_key):
+        shown["person"] = services.reveal_person(db.session, _user(), person_id)
+        return {"id": person_id}
+
+    def done(_body):
+        response, status = _render_person(shown["person"], revealed=True)
+        return response, status, {"Cache-Control": "no-store"}
+
+    answer, _status = form_write(form, work, done)
+    return answer if answer is not None else redirect(url_for("aid.person", person_id=person_id))
 
 
 def _village_choices(user):
@@ -253,20 +259,24 @@ def import_apply():
     if not form.validate_on_submit():
         raise NotFound("no such upload")
     data = _stored_upload(form.sha256.data)
-    try:
+
+    def work(_key):
         _parsed, outcome = services.apply_import(db.session, _user(), data, form.filename.data or "")
-        db.session.commit()
-    except LedgerError as error:
-        db.session.rollback()
-        flash(_("Nothing was imported: the file has errors. Correct them and upload it again."), "error")
-        current_app.logger.info("registry import refused: %s", error.message)
-        return redirect(url_for("aid.import_persons"))
-    if outcome.applied_now:
-        flash(_("%(count)s persons imported.", count=outcome.batch.row_count), "success")
-    else:
-        flash(_("This file was imported before (%(count)s persons); nothing was imported again.",
-                count=outcome.batch.row_count), "success")
-    return redirect(url_for("aid.persons"))
+        return {"applied_now": outcome.applied_now, "count": outcome.batch.row_count}
+
+    def done(body):
+        if body["applied_now"]:
+            flash(_("%(count)s persons imported.", count=body["count"]), "success")
+        else:
+            flash(_("This file was imported before (%(count)s persons); nothing was imported again.",
+                    count=body["count"]), "success")
+        return redirect(url_for("aid.persons"))
+
+    answer, _status = form_write(form, work, done)
+    if answer is not None:
+        return answer
+    flash(_("Nothing was imported: the file has errors. Correct them and upload it again."), "error")
+    return redirect(url_for("aid.import_persons"))
 
 
 def register(app):
