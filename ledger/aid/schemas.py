@@ -107,7 +107,8 @@ def person_input(data: dict) -> PersonInput:
 
 class ImportIn(StrictSchema):
     filename = fields.String(load_default="", validate=validate.Length(max=255))
-    content_base64 = fields.String(required=True, validate=validate.Length(min=1, max=IMPORT_FILE_MAX_BYTES * 4 // 3 + 4),
+    content_base64 = fields.String(required=True,
+                                   validate=validate.Length(min=1, max=IMPORT_FILE_MAX_BYTES * 4 // 3 + 4),
                                    metadata={"description": "the CSV or XLSX file's bytes, base64"})
     apply = fields.Boolean(load_default=False, metadata={"description": "false: preview only; true: import all "
                                                                         "rows or none"})

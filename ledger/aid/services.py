@@ -428,7 +428,8 @@ def _row_checks(session, actor: Actor):
         return [imports.RowError(row.row_number, "village_code", row["village_code"],
                                  "unknown village or community code" if row["village_code"] not in found
                                  else "a village outside your county")
-                for row in rows if not (row["village_code"] in found and _sees_county(actor, found[row["village_code"]]))]
+                for row in rows
+                if not (row["village_code"] in found and _sees_county(actor, found[row["village_code"]]))]
 
     def registered(values):
         return session.scalars(sa.select(Person.resident_id).where(Person.resident_id.in_(values)))
@@ -451,7 +452,8 @@ def _row_checks(session, actor: Actor):
         wanted = sorted({row["household_head_resident_id"] for row in rows if not own_head(row)}
                         - heads_in_file - members_in_file)
         known = set(session.scalars(sa.select(Person.resident_id).where(
-            Person.resident_id.in_(wanted), person_scope(actor), Person.household_id.is_not(None)))) if wanted else set()
+            Person.resident_id.in_(wanted), person_scope(actor), Person.household_id.is_not(None)))
+        ) if wanted else set()
         errors = []
         for row in rows:
             head = row.get("household_head_resident_id")

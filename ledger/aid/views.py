@@ -171,7 +171,8 @@ def reveal(person_id):
 
 
 def _village_choices(user):
-    return [(code, f"{county}{name}（{code}）") for code, name, county in services.villages_for_registration(db.session, user)]
+    return [(code, f"{county}{name}（{code}）")
+            for code, name, county in services.villages_for_registration(db.session, user)]
 
 
 @aid_bp.route("/persons/new", methods=["GET", "POST"])
