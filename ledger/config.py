@@ -49,6 +49,8 @@ class BaseConfig:
             "LOGIN_LOCKOUT_BASE_SECONDS": 60,
             "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
             "REPORTS_DIR": os.path.join(instance_path, "reports"),
+            # Uploaded files waiting between a preview and their import, stored by SHA-256 (outside the web root).
+            "UPLOADS_DIR": os.path.join(instance_path, "uploads"),
             "REDIS_URL": os.environ.get("REDIS_URL", ""),
             # While the database cannot be reached, requests answer 503 with this Retry-After.
             "DATABASE_RETRY_AFTER_SECONDS": 5,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .auth.models import Organisation, OrganisationKind, Region, RegionLevel, Role, User
 from .auth.services import hash_password
+from .aid.demo import seed_persons
 from .funds.demo import seed_funds
 
 CITY = ("370800", "济宁市", "Jining")
@@ -62,6 +63,7 @@ class SeedResult:
     created_regions: int = 0
     created_organisations: int = 0
     credentials: list[tuple[str, str, str]] | None = None  # (username, role, password) created now
+    created_persons: int = 0
 
 
 def village_names(county_code: str, townships: list[str], count: int) -> list[str]:
@@ -144,4 +146,5 @@ def seed(session: Session) -> SeedResult:
     seed_users(session, result)
 
     seed_funds(session)
+    result.created_persons = seed_persons(session)
     return result

@@ -188,6 +188,30 @@ FEATURES += [
     Case("POST", "/api/v1/organisations", only("admin", status=422), json={}),
 ]
 
+# The beneficiary registry: reviewers and charity users register and import; admin, finance and
+# auditors read; finance and reviewers see full numbers (audited); vendors get 403 everywhere.
+# seed-demo's person 1 is 韩进 of Yutai (charity_yutai's county), person 3 lives in Sishui (370831).
+# Write rows send an empty body (422), so nothing is registered or imported.
+AID_READERS = ("admin", "finance", "reviewer", "charity", "auditor")
+OUT_OF_COUNTY = statuses(admin=200, finance=200, reviewer=200, charity=404, vendor=403, auditor=200)
+FEATURES += [
+    Case("GET", "/aid/persons", only(*AID_READERS)),
+    Case("GET", "/aid/persons/1", only(*AID_READERS)),
+    Case("GET", "/aid/persons/3", OUT_OF_COUNTY),
+    Case("POST", "/aid/persons/3/reveal", only("finance", "reviewer"), data={}),
+    Case("GET", "/aid/persons/new", only("reviewer", "charity")),
+    Case("POST", "/aid/persons/new", only("reviewer", "charity", status=422), data={}),
+    Case("GET", "/aid/persons/import", only("reviewer", "charity")),
+    Case("POST", "/aid/persons/import", only("reviewer", "charity", status=422), data={}),
+    Case("POST", "/aid/persons/import/apply", only("reviewer", "charity", status=404), data={}),
+    Case("GET", "/api/v1/aid/persons", only(*AID_READERS)),
+    Case("GET", "/api/v1/aid/persons/1", only(*AID_READERS)),
+    Case("GET", "/api/v1/aid/persons/3", OUT_OF_COUNTY),
+    Case("POST", "/api/v1/aid/persons", only("reviewer", "charity", status=422), json={}),
+    Case("POST", "/api/v1/aid/persons/import", only("reviewer", "charity", status=422), json={}),
+    Case("POST", "/api/v1/aid/persons/3/reveal", only("finance", "reviewer")),
+]
+
 MATRIX = WEB + API + FEATURES
 
 

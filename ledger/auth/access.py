@@ -41,6 +41,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reports.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer}),
     "directory.read": frozenset(Role),
     "directory.admin": frozenset({Role.admin}),
+    # The beneficiary registry: vendors have no business in it; finance reads it to pay.
+    "aid.persons.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.charity}),
+    "aid.persons.write": frozenset({Role.reviewer, Role.charity}),
+    # The full resident ID and bank account number, on the person's page only, each view audited.
+    "aid.persons.reveal": frozenset({Role.finance, Role.reviewer}),
 }
 
 #: Roles that see every county whatever their organisation.

@@ -110,8 +110,9 @@ def fund_chart_data(code: str) -> dict:
 # --- the start page --------------------------------------------------------------------------------
 
 def _aid_module_present() -> bool:
-    """Whether the tiered-aid feature is installed; until it is, the reviewer's queue says so."""
-    return importlib.util.find_spec("ledger.aid") is not None
+    """Whether tiered-aid applications are installed (the beneficiary registry alone brings none);
+    until they are, the reviewer's queue says so."""
+    return importlib.util.find_spec("ledger.aid.applications") is not None
 
 
 def _finance_figures(user) -> dict:

@@ -18,14 +18,17 @@ FUND_PAGES = [("start", "/"), ("fund-tree", "/funds/"), ("fund", "/funds/370827"
               ("trial-balance", "/funds/trial-balance")]
 CITY_READER_PAGES = [("start", "/"), ("fund", "/funds/370827-001")]
 OWN_ORGANISATION = [("start", "/"), ("organisation", "/organisation")]
+#: The beneficiary registry of the county desks (person 1 of seed-demo is 韩进 of Yutai).
+REGISTRY_PAGES = [("registry", "/aid/persons"), ("person", "/aid/persons/1"), ("person-new", "/aid/persons/new"),
+                  ("registry-import", "/aid/persons/import")]
 
 #: Each demo user, the name shown in the header, and the pages of its work.
 ROLES = {
     "admin": ("系统管理员", CITY_READER_PAGES + [("users", "/admin/users")]),
     "finance": ("财务 王会计", FUND_PAGES),
     "reviewer": ("市民政 杜审核", CITY_READER_PAGES + [("reports", "/reports/")]),
-    "reviewer_yutai": ("鱼台县民政 李审核", FUND_PAGES),
-    "charity_yutai": ("鱼台县慈善总会 张专干", OWN_ORGANISATION),
+    "reviewer_yutai": ("鱼台县民政 李审核", FUND_PAGES + REGISTRY_PAGES),
+    "charity_yutai": ("鱼台县慈善总会 张专干", OWN_ORGANISATION + REGISTRY_PAGES),
     "vendor": ("颐养居家照护 陈经理", OWN_ORGANISATION),
     "auditor": ("审计 刘审计师", FUND_PAGES),
 }
