@@ -56,8 +56,9 @@ SEARCH_MAX = 50
 
 
 class ResidentIdRegisteredElsewhere(Conflict):
-    """This resident ID is already registered for a person outside your county; it cannot be
-    registered twice. Ask the civil affairs bureau of that person's county."""
+    """This resident ID is registered already, for a person in another county: ask that county's civil affairs bureau.
+
+    A resident ID is registered once; the person is not shown to those outside their county."""
 
     code = "resident_id_registered_elsewhere"
 
