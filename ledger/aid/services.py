@@ -39,7 +39,7 @@ from ..audit import record_event
 from ..auth.access import Actor, require
 from ..auth.models import Region, RegionLevel
 from ..db_base import dialect_insert
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import Conflict, NotFound, ValidationError, _l
 from ..identity import (IdentityNumberError, mask_id_number, resident_id_birth_date, resident_id_sex,
                         validate_resident_id)
 from ..text import text_problem
@@ -107,25 +107,25 @@ class RegisterOutcome:
 def check_name(value: str, max_length: int = NAME_MAX, *, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValueError("must not be blank")
+        raise ValueError(_l("must not be blank"))
     if text_problem(value) is not None:
         raise ValueError(text_problem(value))
     if len(value) > max_length:
-        raise ValueError(f"is longer than {max_length} characters ({len(value)})")
+        raise ValueError(_l("is longer than %(max)s characters (%(length)s)", max=max_length, length=len(value)))
     return value
 
 
 def check_phone(value: str) -> str:
     value = (value or "").strip()
     if value and not PHONE_RE.match(value):
-        raise ValueError("a phone number is 5 to 20 digits (spaces and dashes allowed), e.g. 0537-6212345")
+        raise ValueError(_l("a phone number is 5 to 20 digits (spaces and dashes allowed), e.g. 0537-6212345"))
     return value
 
 
 def check_bank_account(value: str) -> str:
     value = re.sub(r"[ \-]", "", value or "")
     if value and not BANK_ACCOUNT_RE.match(value):
-        raise ValueError("a bank account number is 12 to 30 digits")
+        raise ValueError(_l("a bank account number is 12 to 30 digits"))
     return value
 
 
@@ -133,11 +133,11 @@ def check_category(item: CategoryInput) -> CategoryInput:
     category = Category(item.category)
     if category == Category.disability:
         if item.disability_grade not in (1, 2, 3, 4):
-            raise ValueError("a disability needs its grade, 1 to 4")
+            raise ValueError(_l("a disability needs its grade, 1 to 4"))
     elif item.disability_grade is not None:
-        raise ValueError("only a disability has a grade")
+        raise ValueError(_l("only a disability has a grade"))
     if item.ends_on is not None and item.ends_on < item.starts_on:
-        raise ValueError("ends before it starts")
+        raise ValueError(_l("ends before it starts"))
     return item
 
 
@@ -192,7 +192,8 @@ def list_persons(session, who, *, search: str = "", county_code: str | None = No
         county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code,
                                                              Region.level == RegionLevel.county))
         if county_id is None or not _sees_county(actor, county_id):
-            raise NotFound(f"no county {county_code}", fields={"county": ["no such county in your sight"]})
+            raise NotFound(_l("No county %(code)s that you may see.", code=county_code),
+                           fields={"county": [_l("no such county in your sight")]})
         conditions.append(Person.county_id == county_id)
     where = sa.and_(*conditions)
     total = session.scalar(sa.select(sa.func.count()).select_from(Person).where(where))
@@ -231,7 +232,7 @@ def _village(session, actor: Actor, code: str) -> Region:
                                                      Region.level == RegionLevel.village))
     if village is None or not _sees_county(actor, village.parent_id):
         raise ValidationError("Unknown village or community code.",
-                              fields={"village_code": ["no village or community with this code in your county"]})
+                              fields={"village_code": [_l("no village or community with this code in your county")]})
     return village
 
 
@@ -256,12 +257,14 @@ def _checked(data: PersonInput) -> tuple[dict, dict]:
     field("bank_account_number", check_bank_account, data.bank_account_number)
     field("bank_account_holder", lambda value: check_name(value, NAME_MAX, required=False), data.bank_account_holder)
     if values.get("bank_account_number") and not (values.get("bank_name") and values.get("bank_account_holder")):
-        errors.setdefault("bank_account_number", []).append("a bank card needs its bank and its holder too")
+        errors.setdefault("bank_account_number", []).append(_l("a bank card needs its bank and its holder too"))
     for index, item in enumerate(data.categories):
         try:
             check_category(item)
         except ValueError as error:
-            errors.setdefault("categories", []).append(f"category {index + 1}: {error}")
+            problem = error.args[0] if error.args else str(error)
+            errors.setdefault("categories", []).append(
+                _l("category %(number)s: %(problem)s", number=index + 1, problem=problem))
     head = (data.household_head_resident_id or "").strip() or None
     if head is not None:
         try:
@@ -272,9 +275,9 @@ def _checked(data: PersonInput) -> tuple[dict, dict]:
     own_head = head is None or head == values.get("resident_id")
     relation = Relation(data.relation)
     if own_head and relation != Relation.head:
-        errors["relation"] = ["a person without another head of household is the head"]
+        errors["relation"] = [_l("a person without another head of household is the head")]
     if not own_head and relation == Relation.head:
-        errors["relation"] = ["a member of another person's household needs a relation other than head"]
+        errors["relation"] = [_l("a member of another person's household needs a relation other than head")]
     values["own_head"] = own_head
     return values, errors
 
@@ -291,8 +294,8 @@ def register_person(session, who, data: PersonInput, *, import_batch_id: int | N
         head = session.scalar(sa.select(Person).where(Person.resident_id == values["head"], person_scope(actor)))
         if head is None or head.household_id is None:
             raise ValidationError("The head of household is not in the registry.", fields={
-                "household_head_resident_id": ["no person with this resident ID in the registry of your county; "
-                                               "register the head first"]})
+                "household_head_resident_id": [_l("no person with this resident ID in the registry of your county; "
+                                                  "register the head first")]})
     return _insert_person(session, actor, values, village, head, data.relation, data.categories, import_batch_id)
 
 
@@ -313,7 +316,7 @@ def _insert_person(session, actor: Actor, values: dict, village: Region, head: P
     if person_id is None:
         existing = session.scalar(sa.select(Person).where(Person.resident_id == resident_id))
         if not _sees_county(actor, existing.county_id):
-            raise ResidentIdRegisteredElsewhere(fields={"resident_id": ["already registered outside your county"]})
+            raise ResidentIdRegisteredElsewhere(fields={"resident_id": [_l("already registered outside your county")]})
         return RegisterOutcome(existing, False)
     person = session.get(Person, person_id)
     if head is None:
