@@ -56,7 +56,7 @@ def bank_account_rule(form, field):
 
 
 class PersonForm(OnceForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=NAME_MAX)])
+    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=NAME_MAX)])
     resident_id = StringField(_l("Resident ID number"), validators=[DataRequired(_l("Enter the resident ID number.")),
                                                                     resident_id_rule])
     village_code = SelectField(_l("Village or community"), validators=[DataRequired(_l("Choose the village."))])
