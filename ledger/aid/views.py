@@ -119,7 +119,7 @@ def persons():
 
 
 def _persons_export(export_format, search):
-    header = [_("Full name"), _("Resident ID number"), _("Sex"), _("Born on"), _("County"), _("Village or community"),
+    header = [_("Full name"), _("Resident ID number"), _("Sex"), _("Born on"), _("County of the person"), _("Village or community"),
               _("Relation to the head"), _("Category"), _("Bank"), _("Bank account number"), _("Account holder")]
 
     def rows():
