@@ -42,6 +42,7 @@ from ..db_base import dialect_insert
 from ..errors import Conflict, NotFound, ValidationError, _l
 from ..identity import (IdentityNumberError, mask_id_number, resident_id_birth_date, resident_id_sex,
                         validate_resident_id)
+from ..paging import Page
 from ..text import text_problem
 from ..timeutil import local_today, utcnow
 from .models import Category, Household, Person, PersonCategory, Relation, Sex
@@ -61,14 +62,6 @@ class ResidentIdRegisteredElsewhere(Conflict):
     A resident ID is registered once; the person is not shown to those outside their county."""
 
     code = "resident_id_registered_elsewhere"
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from ..journal.holds import expired_pending_by_fund, release_expired_holds
 from ..journal.models import (Account, AccountRole, EntryKind, Fund, Hold, HoldState, JournalEntry, Posting,
                               Side)
 from ..journal.posting import EntryDraft, Line, lock_funds, post_entry
+from ..paging import Page
 from ..text import safe_name
 from ..money import amount_in_words, fen_to_decimal_string
 from ..timeutil import local_today
@@ -92,14 +93,6 @@ class TrialBalanceRow:
     @property
     def balance_fen(self) -> int:
         return self.debit_fen - self.credit_fen
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
 
 
 # --- scope -------------------------------------------------------------------------------------------
