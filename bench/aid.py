@@ -47,9 +47,10 @@ WRITTEN = ("aid_households", "aid_persons", "aid_person_categories")
 
 
 def resident_id(number: int) -> str:
-    """The `number`-th distinct valid resident ID (up to 10 million), issued in 鱼台县 370827."""
+    """The `number`-th distinct valid resident ID (up to 10 million), issued in 济南市历下区 370102
+    (the demo registry has none from there)."""
     born_on = date(1940, 1, 1) + timedelta(days=number % 20000)
-    body = f"370827{born_on:%Y%m%d}{number // 20000 % 1000:03d}"
+    body = f"370102{born_on:%Y%m%d}{number // 20000 % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
 
 

@@ -34,7 +34,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
-from .. import imports
+from .. import documents, imports
 from ..audit import record_event
 from ..auth.access import Actor, require
 from ..auth.models import Region, RegionLevel
@@ -550,3 +550,17 @@ def apply_import(session, who, data: bytes, filename: str = "") -> tuple[imports
 
     outcome = imports.apply_once(session, IMPORT_KIND, parsed, apply_rows, actor.user_id)
     return parsed, outcome
+
+
+# --- documents of a person (an ID copy, a disability certificate ...) -----------------------------
+
+def _person_documents_read(session, actor: Actor, person_id: int) -> None:
+    get_person(session, actor, person_id)
+
+
+def _person_documents_write(session, actor: Actor, person_id: int) -> None:
+    require(actor, "aid.persons.write")
+    get_person(session, actor, person_id)
+
+
+documents.register_owner("aid_person", read=_person_documents_read, write=_person_documents_write)

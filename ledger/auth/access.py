@@ -46,6 +46,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "aid.persons.write": frozenset({Role.reviewer, Role.charity}),
     # The full resident ID and bank account number, on the person's page only, each view audited.
     "aid.persons.reveal": frozenset({Role.finance, Role.reviewer}),
+    # Documents: whether a document may be read or attached is the owning record's own check
+    # (`ledger.documents.register_owner`); auditors read and never attach.
+    "documents.read": frozenset(Role),
+    "documents.write": frozenset(Role) - {Role.auditor},
 }
 
 #: Roles that see every county whatever their organisation.
