@@ -92,3 +92,65 @@ class ImportApplyForm(LedgerForm):
 
 class RevealForm(LedgerForm):
     """The explicit "show the full numbers" action (a POST: each view is audited)."""
+
+
+# --- changes to a registered person (on the person's page; each form has its own prefix) ---------
+
+class ContactForm(OnceForm):
+    phone = StringField(_l("Phone"), validators=[Optional(), phone_rule])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=ADDRESS_MAX)])
+    village_code = SelectField(_l("Village or community"), validators=[DataRequired(_l("Choose the village."))])
+
+    def __init__(self, *args, villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.village_code.choices = [SelectChoice(code, label) for code, label in villages]
+
+
+class BankCardForm(OnceForm):
+    bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=BANK_NAME_MAX)])
+    bank_account_number = StringField(_l("Bank account number"), validators=[Optional(), bank_account_rule],
+                                      description=_l("Leave the three fields empty to remove the card."))
+    bank_account_holder = StringField(_l("Account holder"), validators=[Optional(), Length(max=NAME_MAX)])
+
+
+class CategoryAddForm(OnceForm):
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose the category."))])
+    starts_on = DateField(_l("From"), validators=[DataRequired(_l("Enter the first day."))])
+    ends_on = DateField(_l("Until"), validators=[Optional()],
+                        description=_l("Leave empty while the category holds."))
+    disability_grade = WholeNumberField(_l("Disability grade (1-4)"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [SelectChoice(value, str(label)) for value, label in CATEGORY_LABELS.items()]
+
+
+class CategoryEndForm(OnceForm):
+    ends_on = DateField(_l("Until"), validators=[DataRequired(_l("Enter the last day."))])
+
+
+def _member_relations():
+    return [SelectChoice(value, str(label)) for value, label in RELATION_LABELS.items() if value != "head"]
+
+
+class HouseholdHeadForm(OnceForm):
+    previous_head_relation = SelectField(_l("The former head's relation to the new head"), default="other")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.previous_head_relation.choices = _member_relations()
+
+
+class HouseholdMemberForm(OnceForm):
+    resident_id = StringField(_l("Resident ID number"), validators=[DataRequired(_l("Enter the resident ID number.")),
+                                                                    resident_id_rule],
+                              description=_l("The person must be registered already."))
+    relation = SelectField(_l("Relation to the head"), default="other")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.relation.choices = _member_relations()
+
+
+class HouseholdRemoveForm(OnceForm):
+    """Take a member out of the household (they head a household of their own)."""
