@@ -110,3 +110,11 @@ def test_readers_see_no_change_forms_and_may_not_post_them(demo_app, demo_user_c
     assert "Change phone, address or village" not in page
     answer = demo_user_client("finance").post(f"/aid/persons/{person.id}/contact", data=once("contact", phone="1"))
     assert answer.status_code == 403
+
+
+def test_an_empty_post_changes_nothing(demo_app, demo_user_client):
+    person = hanjin(demo_app)
+    answer = demo_user_client("charity_yutai").post(f"/aid/persons/{person.id}/bank-card?lang=en", data={})
+    assert answer.status_code == 422 and "The form arrived empty" in answer.get_data(as_text=True)
+    with demo_app.app_context():
+        assert db.session.get(Person, person.id).bank_account_number == person.bank_account_number != ""
