@@ -135,10 +135,16 @@ _CHANGED = {200: ("The person as changed (masked), with category numbers and hou
             404: "No such person, or outside your sight"}
 
 
-def _changed(person_id):
-    actor = current_actor()
-    person = services.get_person(db.session, actor, person_id)
-    return PersonDetailOut().dump(person_detail(person, services.household_members(db.session, actor, person)))
+def _change(person_id, apply):
+    """Run `apply(session, actor)` once per Idempotency-Key and answer the person as changed."""
+
+    def work(_key):
+        actor = current_actor()
+        apply(db.session, actor)
+        person = services.get_person(db.session, actor, person_id)
+        return PersonDetailOut().dump(person_detail(person, services.household_members(db.session, actor, person)))
+
+    return api_write(work, status=200)
 
 
 @aid_api.patch(f"/persons/<int(max={PERSON_ID_MAX}):person_id>")
@@ -149,12 +155,8 @@ def _changed(person_id):
 def change_contact(person_id):
     """Change contact details."""
     data = load_body()
-
-    def work(_key):
-        edits.change_contact(db.session, current_actor(), person_id, edits.ContactChange(**data))
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.change_contact(
+        session, actor, person_id, edits.ContactChange(**data)))
 
 
 @aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/categories")
@@ -166,13 +168,8 @@ def change_contact(person_id):
 def add_category(person_id):
     """Add a category period."""
     data = load_body()
-
-    def work(_key):
-        edits.add_category(db.session, current_actor(), person_id, CategoryInput(
-            Category(data["category"]), data["starts_on"], data["ends_on"], data["disability_grade"]))
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.add_category(session, actor, person_id, CategoryInput(
+        Category(data["category"]), data["starts_on"], data["ends_on"], data["disability_grade"])))
 
 
 @aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/categories/"
@@ -184,12 +181,8 @@ def add_category(person_id):
 def end_category(person_id, category_id):
     """End a category period."""
     data = load_body()
-
-    def work(_key):
-        edits.end_category(db.session, current_actor(), person_id, category_id, data["ends_on"])
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.end_category(
+        session, actor, person_id, category_id, data["ends_on"]))
 
 
 @aid_api.patch(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/bank-card")
@@ -200,13 +193,9 @@ def end_category(person_id, category_id):
 def change_bank_card(person_id):
     """Change the bank card."""
     data = load_body()
-
-    def work(_key):
-        edits.change_bank_card(db.session, current_actor(), person_id, bank_name=data["bank_name"],
-                               account_number=data["bank_account_number"], holder=data["bank_account_holder"])
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.change_bank_card(
+        session, actor, person_id, bank_name=data["bank_name"], account_number=data["bank_account_number"],
+        holder=data["bank_account_holder"]))
 
 
 @aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/head")
@@ -216,12 +205,8 @@ def change_bank_card(person_id):
 def set_household_head(person_id):
     """Set the head of household."""
     data = load_body()
-
-    def work(_key):
-        edits.set_household_head(db.session, current_actor(), person_id, Relation(data["previous_head_relation"]))
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.set_household_head(
+        session, actor, person_id, Relation(data["previous_head_relation"])))
 
 
 @aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members")
@@ -234,13 +219,8 @@ def set_household_head(person_id):
 def add_household_member(person_id):
     """Add a household member."""
     data = load_body()
-
-    def work(_key):
-        edits.add_household_member(db.session, current_actor(), person_id, data["resident_id"],
-                                   Relation(data["relation"]))
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.add_household_member(
+        session, actor, person_id, data["resident_id"], Relation(data["relation"])))
 
 
 @aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members/"
@@ -252,9 +232,5 @@ def add_household_member(person_id):
                                        "first)"})
 def remove_household_member(person_id, member_id):
     """Remove a household member."""
-
-    def work(_key):
-        edits.remove_household_member(db.session, current_actor(), person_id, member_id)
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.remove_household_member(
+        session, actor, person_id, member_id))

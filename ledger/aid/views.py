@@ -205,6 +205,16 @@ def reveal(person_id):
 
 # --- changes to a registered person: one small form each, on the person's page ---------------------
 
+def person_change_route(tail: str):
+    """The route of a change to a person: POST /aid/persons/<id><tail>, registry writers only."""
+
+    def decorator(view):
+        return aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>{tail}")(
+            login_required(require_roles(*WRITERS)(view)))
+
+    return decorator
+
+
 def _person_change(person_id, name, form, work, message, *, row_id=None, refusal_field=None):
     """Run one change form: on success a flash and back to the person's page; on a refusal the page
     again, the form with its errors next to its fields."""
@@ -225,9 +235,7 @@ def _person_change(person_id, name, form, work, message, *, row_id=None, refusal
                           bound={name: (row_id, form)})
 
 
-@aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/contact")
-@login_required
-@require_roles(*WRITERS)
+@person_change_route("/contact")
 def change_contact(person_id):
     form = ContactForm(prefix="contact", villages=_village_choices(_user()))
     return _person_change(person_id, "contact", form, lambda: edits.change_contact(
@@ -237,9 +245,7 @@ def change_contact(person_id):
         _("The contact details are changed."))
 
 
-@aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/bank-card")
-@login_required
-@require_roles(*WRITERS)
+@person_change_route("/bank-card")
 def change_bank_card(person_id):
     form = BankCardForm(prefix="card")
     return _person_change(person_id, "bank_card", form, lambda: edits.change_bank_card(
@@ -248,9 +254,7 @@ def change_bank_card(person_id):
         _("The bank card is changed."))
 
 
-@aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/categories")
-@login_required
-@require_roles(*WRITERS)
+@person_change_route("/categories")
 def add_category(person_id):
     form = CategoryAddForm(prefix="category")
     return _person_change(person_id, "category", form, lambda: edits.add_category(
@@ -259,9 +263,7 @@ def add_category(person_id):
         _("The category is added."), refusal_field="category")
 
 
-@aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/categories/<int(max={PERSON_ID_MAX}):category_id>/end")
-@login_required
-@require_roles(*WRITERS)
+@person_change_route(f"/categories/<int(max={PERSON_ID_MAX}):category_id>/end")
 def end_category(person_id, category_id):
     form = CategoryEndForm(prefix=f"end{category_id}")
     return _person_change(person_id, "end", form, lambda: edits.end_category(
@@ -269,9 +271,7 @@ def end_category(person_id, category_id):
         row_id=category_id, refusal_field="ends_on")
 
 
-@aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/head")
-@login_required
-@require_roles(*WRITERS)
+@person_change_route("/household/head")
 def set_household_head(person_id):
     form = HouseholdHeadForm(prefix=f"head{person_id}")
     return _person_change(person_id, "head", form, lambda: edits.set_household_head(
@@ -279,9 +279,7 @@ def set_household_head(person_id):
         row_id=person_id, refusal_field="previous_head_relation")
 
 
-@aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members")
-@login_required
-@require_roles(*WRITERS)
+@person_change_route("/household/members")
 def add_household_member(person_id):
     form = HouseholdMemberForm(prefix="member")
     return _person_change(person_id, "member", form, lambda: edits.add_household_member(
@@ -289,10 +287,7 @@ def add_household_member(person_id):
         _("The member is added to the household."), refusal_field="resident_id")
 
 
-@aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members/"
-             f"<int(max={PERSON_ID_MAX}):member_id>/remove")
-@login_required
-@require_roles(*WRITERS)
+@person_change_route(f"/household/members/<int(max={PERSON_ID_MAX}):member_id>/remove")
 def remove_household_member(person_id, member_id):
     form = HouseholdRemoveForm(prefix=f"remove{member_id}")
     return _person_change(person_id, "remove", form, lambda: edits.remove_household_member(
