@@ -91,7 +91,7 @@ PATH_VALUES = {"code": YUTAI, "voucher_no": "JZ-2026-370827-000001", "hold_id": 
 WRITER = {"/api/v1/users": "admin", "/api/v1/organisations": "admin", "/api/v1/periods/{month}/reopen": "admin",
           "/api/v1/aid/persons": "reviewer", "/api/v1/aid/persons/import": "reviewer",
           **{f"/api/v1/aid/persons/{{person_id}}{tail}": "reviewer"
-             for tail in ("", "/categories", "/categories/{category_id}/end", "/bank-card", "/household/head",
+             for tail in ("/contact", "/categories", "/categories/{category_id}/end", "/bank-card", "/household/head",
                           "/household/members")}}
 
 
