@@ -231,7 +231,8 @@ def test_an_upload_request_may_carry_ten_megabytes_and_a_larger_declared_one_is_
     with demo_app.test_request_context("/", method="POST", environ_overrides={"CONTENT_LENGTH": str(11 * 1024 * 1024)}):
         with pytest.raises(DocumentTooLarge):
             allow_document_uploads()
-    with demo_app.test_request_context("/", method="POST", environ_overrides={"CONTENT_LENGTH": str(DOCUMENT_MAX_BYTES)}):
+    declared = {"CONTENT_LENGTH": str(DOCUMENT_MAX_BYTES)}
+    with demo_app.test_request_context("/", method="POST", environ_overrides=declared):
         from flask import request
 
         allow_document_uploads()
