@@ -94,13 +94,15 @@ def entered_data(demo_app):
     payees and payers, memos and reasons. Longest first, so a name is removed before its parts."""
     from ledger.aid.models import Person
     from ledger.auth.models import Organisation, Region, User
+    from ledger.documents.models import DocumentLink, StoredDocument
     from ledger.journal.models import Hold, JournalEntry
 
     with demo_app.app_context():
         texts = set()
         for column in (Region.name, Organisation.name, User.display_name, JournalEntry.counterparty_name,
                        JournalEntry.memo, JournalEntry.reversal_reason, Hold.payee_name, Hold.memo,
-                       Person.name, Person.address, Person.bank_name, Person.bank_account_holder):
+                       Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
+                       StoredDocument.filename, DocumentLink.filename):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
     pieces = set()
     for text in texts:
