@@ -73,9 +73,6 @@ def vendor_helpers():
 @login_required
 @require_roles(*READERS)
 def vendor_list():
-    own = vendors.vendor_of_actor(db.session, _user())
-    if own is not None:  # a vendor user has one vendor: its own page
-        return redirect(url_for("vendors.vendor", vendor_id=own.id))
     return render_template("vendors/vendors.html", vendors=vendors.list_vendors(db.session, _user()))
 
 

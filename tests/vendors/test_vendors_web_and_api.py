@@ -147,12 +147,12 @@ def test_finance_walks_the_contract_pages_and_activates_a_draft(demo_app, demo_u
     assert "CARE-370827" in budgets
 
 
-def test_the_vendor_lands_on_its_own_page_and_imports_workers(demo_app, demo_user_client, tmp_path):
+def test_the_vendor_finds_only_its_own_page_and_imports_workers(demo_app, demo_user_client, tmp_path):
     demo_app.config["UPLOADS_DIR"] = str(tmp_path)
     client = demo_user_client("vendor")
     own = vendor_id(demo_app, "HL-370800-01")
-    landing = client.get("/vendors")
-    assert landing.status_code == 302 and landing.headers["Location"].endswith(f"/vendors/{own}")
+    listed = client.get("/vendors").get_data(as_text=True)
+    assert f'href="/vendors/{own}"' in listed and "HL-370800-02" not in listed
     page = client.get(f"/vendors/{own}").get_data(as_text=True)
     assert "G1001" in page and "HT-" in page
     other = vendor_id(demo_app, "HL-370800-02")
