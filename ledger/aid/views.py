@@ -12,10 +12,9 @@ web root) and the preview page carries only that digest; "import" reads the file
 from __future__ import annotations
 
 import math
-import os
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -25,12 +24,11 @@ from ..auth.permissions import require_roles
 from ..errors import NotFound
 from ..extensions import db
 from ..identity import mask_id_number
-from ..imports import ImportFileRefused
 from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today
 from ..web import exports
 from ..web.navigation import add_section
-from ..web.uploads import keep_upload, kept_upload
+from ..web.uploads import kept_upload, preview_upload
 from . import services
 from .forms import ImportApplyForm, ImportUploadForm, PersonForm, RevealForm
 from .models import PERSON_ID_MAX
@@ -215,26 +213,13 @@ def import_persons():
     """Step 1: upload and preview (nothing is written to the registry)."""
     user = _user()
     form = ImportUploadForm()
-    parsed, previous, refusal, status = None, None, None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = 422
-        else:
-            data = form.file.data.read(IMPORT_FILE_MAX_BYTES + 1)
-            filename = os.path.basename(form.file.data.filename or "")
-            try:
-                if len(data) > IMPORT_FILE_MAX_BYTES:
-                    raise ImportFileRefused(f"the file is larger than {IMPORT_FILE_MAX_BYTES} bytes")
-                parsed = services.preview_import(db.session, user, data, filename)
-                previous = services.already_imported(db.session, parsed.sha256)
-                keep_upload(UPLOADS_FOLDER, parsed.sha256, data)
-                db.session.rollback()  # a preview writes nothing
-            except ImportFileRefused as error:
-                db.session.rollback()
-                refusal, status = error.message, 422
+    upload = preview_upload(form, UPLOADS_FOLDER, IMPORT_FILE_MAX_BYTES,
+                            lambda data, filename: services.preview_import(db.session, user, data, filename),
+                            lambda sha256: services.already_imported(db.session, sha256))
+    parsed = upload.parsed
     apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
-    return render_template("aid/import.html", form=form, parsed=parsed, previous=previous, refusal=refusal,
-                           apply_form=apply_form), status
+    return render_template("aid/import.html", form=form, parsed=parsed, previous=upload.previous,
+                           refusal=upload.refusal, apply_form=apply_form), upload.status
 
 
 @aid_bp.post("/persons/import/apply")

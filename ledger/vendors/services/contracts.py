@@ -432,24 +432,23 @@ def activate_contract(session, who, contract_id: int, *, now: datetime | None = 
     return contract
 
 
-def suspend_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
-    """active -> suspended; the commitment stays."""
+def _move(session, who, contract_id: int, action: str, reason: str) -> Contract:
     actor = require(who, "care.contracts.write")
     contract = get_contract(session, actor, contract_id)
-    CONTRACT_MACHINE.move(session, contract, "suspend", user_id=actor.user_id, reason=_checked_note(reason),
+    CONTRACT_MACHINE.move(session, contract, action, user_id=actor.user_id, reason=_checked_note(reason),
                           target=contract.number)
     session.flush()
     return contract
+
+
+def suspend_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
+    """active -> suspended; the commitment stays."""
+    return _move(session, who, contract_id, "suspend", reason)
 
 
 def resume_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
     """suspended -> active."""
-    actor = require(who, "care.contracts.write")
-    contract = get_contract(session, actor, contract_id)
-    CONTRACT_MACHINE.move(session, contract, "resume", user_id=actor.user_id, reason=_checked_note(reason),
-                          target=contract.number)
-    session.flush()
-    return contract
+    return _move(session, who, contract_id, "resume", reason)
 
 
 def end_contract(session, who, contract_id: int, *, reason: str = "", now: datetime | None = None) -> Contract:
