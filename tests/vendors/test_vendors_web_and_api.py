@@ -192,3 +192,27 @@ def test_finance_records_a_government_allocation_into_a_care_budget(demo_app, de
     assert client.get("/api/v1/funds/CARE-370827", headers=finance).status_code == 404
     yutai = client.get("/api/v1/care/budgets", headers=demo_token_for("reviewer_yutai")).get_json()["items"]
     assert [item["code"] for item in yutai] == ["CARE-370827"]
+
+
+def test_finance_changes_a_vendors_profile_on_the_web_and_through_the_api(demo_app, demo_user_client, demo_token_for):
+    third = vendor_id(demo_app, "HL-370800-03")
+    finance = demo_user_client("finance")
+    form = finance.get(f"/vendors/{third}/edit").get_data(as_text=True)
+    assert "52370800MJE318722J" in form  # the form starts from the profile
+    key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]{32})"', form).group(1)
+    base = {"name": "鲁南福寿社会工作服务社", "credit_code": "52370800MJE318722J", "contact_name": "王德福",
+            "contact_phone": "0537-4421803", "bank_name": "济宁农村商业银行",
+            "bank_account_number": "9150001234567890123", "bank_account_holder": "鲁南福寿社会工作服务社"}
+    refused = finance.post(f"/vendors/{third}/edit", data={**base, "credit_code": "52370800MJE318722K",
+                                                            "idempotency_key": key})
+    assert refused.status_code == 422 and 'id="credit_code-error"' in refused.get_data(as_text=True)
+    saved = finance.post(f"/vendors/{third}/edit", data={**base, "contact_name": "李秀梅", "idempotency_key": key})
+    assert saved.status_code == 302
+    api = demo_app.test_client()
+    answer = api.put(f"/api/v1/vendors/{third}", json={**base, "contact_phone": "0537-4421899"},
+                     headers=demo_token_for("finance"))
+    assert answer.status_code == 200 and answer.get_json()["contact_phone"] == "0537-4421899"
+    assert answer.get_json()["contact_name"] == "王德福"
+    taken = api.put(f"/api/v1/vendors/{third}", json={**base, "credit_code": "91370800MA3C5K7U5M"},
+                    headers=demo_token_for("finance"))
+    assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "credit_code_taken"
