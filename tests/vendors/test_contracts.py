@@ -302,3 +302,54 @@ def test_care_funds_are_ledger_funds_outside_the_relief_tree(demo_app):
         # A county reviewer sees its county's care budget only; a vendor none.
         assert [b.code for b in budgets.care_budgets(db.session, user("reviewer_yutai"))] == ["CARE-370827"]
         assert budgets.care_budgets(db.session, user("vendor")) == []
+
+
+@pytest.mark.postgres
+def test_two_activations_of_one_vendor_and_county_at_once_leave_one_active(demo_app):
+    """The first activation holds its transaction open; the second waits for the county's care fund
+    (seen in pg_stat_activity), then finds the first contract active and is refused."""
+    import threading
+    import time
+
+    with demo_app.app_context():
+        first_id, second_id = draft().id, draft().id
+        db.session.commit()
+    activated, release_first = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def activate(name, contract_id, hold):
+        with demo_app.app_context():
+            try:
+                contracts.activate_contract(db.session, user("finance"), contract_id)
+                if hold:
+                    activated.set()
+                    assert release_first.wait(30)
+                db.session.commit()
+                outcomes[name] = "active"
+            except contracts.ContractOverlaps as refusal:
+                db.session.rollback()
+                outcomes[name] = refusal.details["other"]
+            finally:
+                activated.set()
+                db.session.remove()
+
+    first = threading.Thread(target=activate, args=("first", first_id, True))
+    second = threading.Thread(target=activate, args=("second", second_id, False))
+    first.start()
+    assert activated.wait(30)
+    second.start()
+    with demo_app.app_context():
+        waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                          "AND wait_event_type = 'Lock' AND query LIKE '%FROM funds%'")
+        deadline = time.monotonic() + 30
+        while not db.session.scalar(waiting):
+            db.session.rollback()
+            assert time.monotonic() < deadline, "the second activation never waited for the first"
+        db.session.rollback()
+    release_first.set()
+    first.join(30)
+    second.join(30)
+    with demo_app.app_context():
+        first_contract, second_contract = db.session.get(Contract, first_id), db.session.get(Contract, second_id)
+        assert outcomes == {"first": "active", "second": first_contract.number}
+        assert ContractState(second_contract.state) == ContractState.draft and second_contract.hold_id is None

@@ -52,6 +52,7 @@ from ...errors import Conflict, NotFound, ValidationError, _l
 from ...journal import holds
 from ...journal.dates import HOLD_MAX_DAYS
 from ...journal.models import Fund, Hold, HoldState
+from ...journal.posting import lock_funds
 from ...money import MAX_AMOUNT_FEN
 from ...paging import Page
 from ...statemachine import StateMachine
@@ -422,10 +423,15 @@ def activate_contract(session, who, contract_id: int, *, now: datetime | None = 
     CONTRACT_MACHINE.next_state(contract, "activate")
     if VendorStatus(session.get(VendorProfile, contract.vendor_id).status) != VendorStatus.active:
         raise VendorSuspended()
+    now = now or utcnow()
+    # The county's care fund is locked before the overlap is looked for: two activations of the same
+    # vendor and county (whose holds go on that fund) run one after the other, and the second's look,
+    # a statement after the first has committed, finds the first contract active.
+    session.flush()
+    lock_funds(session, [session.scalar(sa.select(Fund.code).where(Fund.id == contract.fund_id))], now=now)
     other = _overlapping(session, contract)
     if other is not None:
         raise ContractOverlaps(other=other)
-    now = now or utcnow()
     hold = _place_commitment(session, actor, contract, now)
     CONTRACT_MACHINE.move(session, contract, "activate", user_id=actor.user_id, target=contract.number,
                           hold_id=hold.id, amount_fen=hold.amount_fen)
