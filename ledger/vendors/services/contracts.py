@@ -33,8 +33,12 @@ The one API other features use: `contract_on(session, vendor_id, county, day)`,
 Who: admin and finance draft, activate, amend, suspend, resume and end; finance, admin and
 auditors read every contract; a county's reviewers read their county's; a vendor its own
 (`contract_scope`; others answer 404). Contract numbers read HT-<year>-<county code>-<nnn>,
-numbered per year and county (a concurrent second draft of the same county and year is refused
-by the unique number and can be sent again).
+numbered per year and county under the lock of the county's care fund, so that two drafts at once
+take the next two numbers (the unique number is the database's check of it).
+
+Concurrency: drafting and activating lock the county's care fund first (the journal's fund lock,
+the same one every hold on it takes), then look: two activations of one vendor's contracts in one
+county run one after the other, and the second finds the first active (`ContractOverlaps`).
 """
 from __future__ import annotations
 
@@ -320,6 +324,7 @@ def create_contract(session, who, vendor_id: int, county_code: str, starts_on: d
     if fund is None:
         raise ValidationError(fields={"county": [_l("this county has no care budget fund yet")]})
     now = utcnow()
+    lock_funds(session, [fund.code], now=now)  # numbers are taken one after the other per county
     contract = Contract(number=_next_number(session, starts_on.year, county.code), vendor_id=vendor.id,
                         county_id=county.id, fund_id=fund.id, starts_on=starts_on, ends_on=ends_on,
                         state=ContractState.draft, created_at=now, created_by_id=actor.user_id)
