@@ -20,7 +20,7 @@ from . import edits, services
 from .models import PERSON_ID_MAX, Category, Relation
 from .schemas import (BankCardIn, CategoryEndIn, CategoryIn, ContactIn, HouseholdHeadIn, HouseholdMemberIn, ImportIn,
                       ImportOut, PersonDetailOut, PersonFullOut, PersonIn, PersonListOut, PersonOut, PersonsQuery,
-                      person_data, person_detail, person_input)
+                      import_data, person_data, person_detail, person_input)
 from .services import CategoryInput
 
 READERS = (Role.admin, Role.finance, Role.reviewer, Role.charity, Role.auditor)
@@ -108,22 +108,14 @@ def import_persons():
         actor = current_actor()
         if data["apply"]:
             parsed, outcome = services.apply_import(db.session, actor, content, data["filename"])
-            return _import_body(parsed, already=not outcome.applied_now, applied=outcome.applied_now,
+            return import_data(parsed, already=not outcome.applied_now, applied=outcome.applied_now,
                                 batch_id=outcome.batch.id)
         parsed = services.preview_import(db.session, actor, content, data["filename"])
         previous = services.already_imported(db.session, parsed.sha256)
-        return _import_body(parsed, already=previous is not None, applied=False,
+        return import_data(parsed, already=previous is not None, applied=False,
                             batch_id=previous.id if previous is not None else None)
 
     return api_write(work, status=200)
-
-
-def _import_body(parsed, *, already: bool, applied: bool, batch_id) -> dict:
-    errors = [] if already else [error.as_dict() for error in parsed.errors[:1000]]
-    return ImportOut().dump({"filename": parsed.filename, "file_type": parsed.file_type,
-                             "encoding": parsed.encoding, "sha256": parsed.sha256, "row_count": parsed.row_count,
-                             "ok": already or parsed.ok, "already_imported": already, "applied": applied,
-                             "batch_id": batch_id, "errors": errors})
 
 
 # --- changes to a registered person (each audited; Idempotency-Key required) -----------------------

@@ -12,11 +12,9 @@ web root) and the preview page carries only that digest; "import" reads the file
 from __future__ import annotations
 
 import math
-import os
 import re
-from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -26,11 +24,11 @@ from ..auth.permissions import require_roles
 from ..errors import NotFound
 from ..extensions import db
 from ..identity import mask_id_number
-from ..imports import ImportFileRefused
 from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today
 from ..web import exports
 from ..web.navigation import add_section
+from ..web.uploads import kept_upload, preview_upload
 from . import edits, services
 from .forms import (BankCardForm, CategoryAddForm, CategoryEndForm, ContactForm, HouseholdHeadForm,
                     HouseholdMemberForm, HouseholdRemoveForm, ImportApplyForm, ImportUploadForm, PersonForm,
@@ -46,6 +44,7 @@ READERS = (Role.admin, Role.finance, Role.reviewer, Role.charity, Role.auditor)
 WRITERS = (Role.reviewer, Role.charity)
 REVEALERS = (Role.finance, Role.reviewer)
 PER_PAGE = 50
+UPLOADS_FOLDER = "aid-imports"
 
 
 def _user():
@@ -333,19 +332,6 @@ def new_person():
     return render_template("aid/person_new.html", form=form), status
 
 
-def _uploads_dir() -> Path:
-    return Path(current_app.config["UPLOADS_DIR"]) / "aid-imports"
-
-
-def _stored_upload(sha256: str) -> bytes:
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
-        raise NotFound("no such upload")
-    path = _uploads_dir() / sha256
-    if not path.is_file():
-        raise NotFound("no such upload")
-    return path.read_bytes()
-
-
 @aid_bp.route("/persons/import", methods=["GET", "POST"])
 @login_required
 @require_roles(*WRITERS)
@@ -353,28 +339,13 @@ def import_persons():
     """Step 1: upload and preview (nothing is written to the registry)."""
     user = _user()
     form = ImportUploadForm()
-    parsed, previous, refusal, status = None, None, None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = 422
-        else:
-            data = form.file.data.read(IMPORT_FILE_MAX_BYTES + 1)
-            filename = os.path.basename(form.file.data.filename or "")
-            try:
-                if len(data) > IMPORT_FILE_MAX_BYTES:
-                    raise ImportFileRefused(f"the file is larger than {IMPORT_FILE_MAX_BYTES} bytes")
-                parsed = services.preview_import(db.session, user, data, filename)
-                previous = services.already_imported(db.session, parsed.sha256)
-                directory = _uploads_dir()
-                directory.mkdir(parents=True, exist_ok=True)
-                (directory / parsed.sha256).write_bytes(data)
-                db.session.rollback()  # a preview writes nothing
-            except ImportFileRefused as error:
-                db.session.rollback()
-                refusal, status = error.message, 422
+    upload = preview_upload(form, UPLOADS_FOLDER, IMPORT_FILE_MAX_BYTES,
+                            lambda data, filename: services.preview_import(db.session, user, data, filename),
+                            lambda sha256: services.already_imported(db.session, sha256))
+    parsed = upload.parsed
     apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
-    return render_template("aid/import.html", form=form, parsed=parsed, previous=previous, refusal=refusal,
-                           apply_form=apply_form), status
+    return render_template("aid/import.html", form=form, parsed=parsed, previous=upload.previous,
+                           refusal=upload.refusal, apply_form=apply_form), upload.status
 
 
 @aid_bp.post("/persons/import/apply")
@@ -385,7 +356,7 @@ def import_apply():
     form = ImportApplyForm()
     if not form.validate_on_submit():
         raise NotFound("no such upload")
-    data = _stored_upload(form.sha256.data)
+    data = kept_upload(UPLOADS_FOLDER, form.sha256.data)
 
     def work(_key):
         _parsed, outcome = services.apply_import(db.session, _user(), data, form.filename.data or "")

@@ -96,13 +96,16 @@ def entered_data(demo_app):
     from ledger.auth.models import Organisation, Region, User
     from ledger.documents.models import DocumentLink, StoredDocument
     from ledger.journal.models import Hold, JournalEntry
+    from ledger.vendors.models import ContractVersion, VendorProfile, Worker
 
     with demo_app.app_context():
         texts = set()
         for column in (Region.name, Organisation.name, User.display_name, JournalEntry.counterparty_name,
                        JournalEntry.memo, JournalEntry.reversal_reason, Hold.payee_name, Hold.memo,
                        Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
-                       StoredDocument.filename, DocumentLink.filename):
+                       StoredDocument.filename, DocumentLink.filename,
+                       VendorProfile.contact_name, VendorProfile.bank_name, VendorProfile.bank_account_holder,
+                       Worker.name, ContractVersion.note):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
     pieces = set()
     for text in texts:
