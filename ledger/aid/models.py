@@ -122,3 +122,8 @@ class PersonCategory(Base):
     ends_on = sa.Column(sa.Date)
 
     person = relationship(Person, back_populates="categories")
+
+
+# Tier policies and applications: their own module, registered with the same metadata.
+from .application_models import (Application, ApplicationNumber, ApplicationState, FollowUpKind,  # noqa: E402,F401
+                                 TierBand, TierFactor, TierPolicy, TierPolicyVersion, Urgency)
