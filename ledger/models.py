@@ -15,3 +15,5 @@ from .journal.models import (  # noqa: F401
 from .reports.models import ReportRun  # noqa: F401,E402
 from .imports import ImportBatch  # noqa: F401,E402
 from .aid.models import Household, Person, PersonCategory  # noqa: F401,E402
+from .aid.application_models import (  # noqa: F401,E402
+    Application, ApplicationNumber, TierBand, TierFactor, TierPolicy, TierPolicyVersion)

@@ -123,7 +123,3 @@ class PersonCategory(Base):
 
     person = relationship(Person, back_populates="categories")
 
-
-# Tier policies and applications: their own module, registered with the same metadata.
-from .application_models import (Application, ApplicationNumber, ApplicationState, FollowUpKind,  # noqa: E402,F401
-                                 TierBand, TierFactor, TierPolicy, TierPolicyVersion, Urgency)

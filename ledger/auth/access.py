@@ -46,6 +46,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "aid.persons.write": frozenset({Role.reviewer, Role.charity}),
     # The full resident ID and bank account number, on the person's page only, each view audited.
     "aid.persons.reveal": frozenset({Role.finance, Role.reviewer}),
+    # Tier policies: read by everyone in the programme (a charity sees the amount as it types).
+    "aid.policies.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.charity}),
+    "aid.policies.write": frozenset({Role.admin}),
+    # Applications: charities (and county staff) file, reviewers decide, finance pays, the filer follows up.
+    "aid.applications.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.charity}),
+    "aid.applications.file": frozenset({Role.reviewer, Role.charity}),
+    "aid.applications.review": frozenset({Role.reviewer}),
+    "aid.applications.pay": frozenset({Role.finance}),
+    "aid.applications.follow_up": frozenset({Role.reviewer, Role.charity}),
 }
 
 #: Roles that see every county whatever their organisation.
