@@ -217,6 +217,11 @@ def _answer(application) -> dict:
     return ApplicationOut().dump(application_data(application))
 
 
+def _page_answer(page):
+    return jsonify(ApplicationListOut().dump({"page": page.page, "per_page": page.per_page, "total": page.total,
+                                              "items": [application_data(item) for item in page.items]}))
+
+
 @aid_api.get("/applications")
 @require_roles(*READERS)
 @operation("Applications in your sight, newest first", tags=["aid applications"], query=ApplicationsQuery,
@@ -226,8 +231,7 @@ def list_applications():
     query = load_query()
     page = applications.list_applications(db.session, current_actor(), state=query["state"],
                                           person_id=query["person"], page=query["page"], per_page=query["per_page"])
-    return jsonify(ApplicationListOut().dump({"page": page.page, "per_page": page.per_page, "total": page.total,
-                                              "items": [application_data(item) for item in page.items]}))
+    return _page_answer(page)
 
 
 @aid_api.get("/queue")
@@ -239,8 +243,7 @@ def reviewer_queue():
     """The reviewer queue."""
     query = load_query()
     page = applications.reviewer_queue(db.session, current_actor(), page=query["page"], per_page=query["per_page"])
-    return jsonify(ApplicationListOut().dump({"page": page.page, "per_page": page.per_page, "total": page.total,
-                                              "items": [application_data(item) for item in page.items]}))
+    return _page_answer(page)
 
 
 @aid_api.get("/paperwork/overdue")
@@ -252,8 +255,7 @@ def overdue_paperwork():
     """Overdue paperwork."""
     query = load_query()
     page = applications.overdue_paperwork(db.session, current_actor(), page=query["page"], per_page=query["per_page"])
-    return jsonify(ApplicationListOut().dump({"page": page.page, "per_page": page.per_page, "total": page.total,
-                                              "items": [application_data(item) for item in page.items]}))
+    return _page_answer(page)
 
 
 @aid_api.get(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/year-to-date")
