@@ -119,8 +119,9 @@ DEMO_FACTORS = {Category.tekun_dispersed: 1200, Category.tekun_concentrated: 120
                 Category.orphan: 1200}
 DEMO_CAP_FEN = 30_000_00
 DEMO_COUNTY_MAX_FEN = 10_000_00
-#: When the paid cases happened: 9:00 on 2 February 2026 in Jining (the funds demo's month).
-STORY_AT = datetime(2026, 2, 2, 1, 0, tzinfo=timezone.utc)
+#: When the paid cases happened: 9:00 on 12 January 2026 in Jining, after the funds' openings and before
+#: the funds demo's February (whose statements and registers tell their own story).
+STORY_AT = datetime(2026, 1, 12, 1, 0, tzinfo=timezone.utc)
 #: Counties whose charity files a few applications besides Yutai's full set.
 OTHER_COUNTIES = ("370811", "370881", "370831")
 
@@ -197,8 +198,8 @@ def seed_applications(session) -> int:
     def reviewed(application, reviewer=county, at=now):
         return aid.start_review(session, reviewer, application.id, now=at)
 
-    # 韩进: 10,000 yuan of county aid in February, paid and followed up (the books' story is dated in
-    # February 2026, as the funds demo's; what is still open is dated now).
+    # 韩进: 10,000 yuan of county aid in January, paid and followed up (what is paid is dated in the
+    # books' first month; what is still open is dated now).
     if han is not None:
         application = file(han, charity, out_of_pocket=26_000_00, diagnosis="重症肺炎", hospital="济宁市第一人民医院",
                            at=STORY_AT)
