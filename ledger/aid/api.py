@@ -328,7 +328,8 @@ _MOVE = {404: "No such application, or outside your sight",
 @aid_api.post(f"/applications/<int(max={APPLICATION_ID_MAX}):application_id>/submit")
 @require_roles(*FILERS)
 @operation("Submit a draft (its clock starts at `reported_at`, default now)", tags=["aid applications"],
-           path=APPLICATION_ID, idempotency_key="required", responses={200: ("The application", ApplicationOut), **_MOVE})
+           path=APPLICATION_ID, idempotency_key="required",
+           responses={200: ("The application", ApplicationOut), **_MOVE})
 def submit_application(application_id):
     """Submit."""
     return _move(application_id, applications.submit_application)
@@ -357,7 +358,8 @@ def withdraw_application(application_id):
 @aid_api.post(f"/applications/<int(max={APPLICATION_ID_MAX}):application_id>/start-review")
 @require_roles(*REVIEWERS)
 @operation("Take a submitted or resubmitted application under review", tags=["aid applications"],
-           path=APPLICATION_ID, idempotency_key="required", responses={200: ("The application", ApplicationOut), **_MOVE})
+           path=APPLICATION_ID, idempotency_key="required",
+           responses={200: ("The application", ApplicationOut), **_MOVE})
 def start_review(application_id):
     """Start the review."""
     return _move(application_id, applications.start_review)

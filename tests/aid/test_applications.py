@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
 from ledger.aid import applications, policies
 from ledger.aid.application_models import Application, ApplicationState
