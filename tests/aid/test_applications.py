@@ -494,3 +494,17 @@ def test_the_scheduled_job_sends_approvals_whose_hold_expired_back_for_review(de
     assert state_of(desk, application) == "under_review"
     again = demo_app.test_cli_runner().invoke(args=["aid", "expire-approvals"])
     assert application.number not in again.output
+
+
+def test_an_escalation_returned_by_the_city_is_decided_afresh_by_the_county(desk, policy):
+    application = desk.under_review(desk.person(), asked=15_000_00)
+    county = desk.user("reviewer_yutai")
+    applications.approve_application(desk.session, county, application.id, amount_fen=15_000_00,
+                                     now=MARCH_10 + timedelta(hours=1))
+    applications.return_application(desk.session, desk.user("reviewer"), application.id, reason="请补充诊断证明")
+    applications.resubmit_application(desk.session, desk.user("charity_yutai"), application.id)
+    applications.start_review(desk.session, county, application.id)
+    again = applications.approve_application(desk.session, county, application.id, amount_fen=9_000_00,
+                                             now=MARCH_10 + timedelta(hours=3))
+    desk.session.commit()
+    assert again.state == S.approved and again.amount_approved_fen == 9_000_00
