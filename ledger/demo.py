@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .auth.models import Organisation, OrganisationKind, Region, RegionLevel, Role, User
 from .auth.services import hash_password
-from .aid.demo import seed_persons
+from .aid.demo import seed_applications, seed_persons
 from .funds.demo import seed_funds
 from .vendors.demo import seed_care
 
@@ -65,6 +65,7 @@ class SeedResult:
     created_organisations: int = 0
     credentials: list[tuple[str, str, str]] | None = None  # (username, role, password) created now
     created_persons: int = 0
+    created_applications: int = 0
 
 
 def village_names(county_code: str, townships: list[str], count: int) -> list[str]:
@@ -149,4 +150,5 @@ def seed(session: Session) -> SeedResult:
     seed_funds(session)
     result.created_persons = seed_persons(session)
     seed_care(session)
+    result.created_applications = seed_applications(session)
     return result

@@ -17,3 +17,5 @@ from .imports import ImportBatch  # noqa: F401,E402
 from .aid.models import Household, Person, PersonCategory  # noqa: F401,E402
 from .documents.models import DocumentLink, StoredDocument  # noqa: F401,E402
 from .vendors.models import Contract, ContractVersion, VendorProfile, Worker  # noqa: F401,E402
+from .aid.application_models import (  # noqa: F401,E402
+    Application, ApplicationNumber, TierBand, TierFactor, TierPolicy, TierPolicyVersion)

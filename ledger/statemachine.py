@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .audit import record_event
 from .errors import Conflict, _l
@@ -50,6 +50,11 @@ class StateMachine:
     error: type[Conflict] = IllegalTransition
     column: str = "state"
     audited: bool = True
+    #: the words of the refusal in the reader's language: the record's name, its states and the
+    #: actions' past participles ("start_review" -> "put under review"), beyond the shared `_WORDS`
+    words: Mapping[str, object] = field(default_factory=dict, hash=False)
+    #: the attribute that names the record in the refusal (an application's number, not its id)
+    label: str = "id"
 
     def __post_init__(self):
         for (state, _action), target in self.transitions.items():
@@ -71,12 +76,15 @@ class StateMachine:
         state = self.state_of(record)
         target = self.transitions.get((state, action))
         if target is None:
-            label = getattr(record, "id", None)
+            label = getattr(record, self.label, None)
             raise self.error(
-                _l("%(record)s %(id)s is %(state)s; it cannot be %(action)s", record=_word(self.name), id=label,
-                   state=_word(state.value), action=_word(_past(action))),
-                record=self.name, record_id=label, state=state.value, action=action)
+                _l("%(record)s %(id)s is %(state)s; it cannot be %(action)s", record=self._word(self.name), id=label,
+                   state=self._word(state.value), action=self.words.get(action) or _word(_past(action))),
+                record=self.name, record_id=getattr(record, "id", None), state=state.value, action=action)
         return target
+
+    def _word(self, word: str):
+        return self.words.get(word) or _word(word)
 
     def move(self, session, record, action: str, *, user_id: int | None = None, reason: str | None = None,
              target: str | None = None, **detail) -> enum.Enum:

@@ -122,3 +122,4 @@ class PersonCategory(Base):
     ends_on = sa.Column(sa.Date)
 
     person = relationship(Person, back_populates="categories")
+

@@ -58,6 +58,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Contracts: a county's people read their county's, a vendor its own; admin and finance sign and amend.
     "care.contracts.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor}),
     "care.contracts.write": frozenset({Role.admin, Role.finance}),
+    # Tier policies: read by everyone in the programme (a charity sees the amount as it types).
+    "aid.policies.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.charity}),
+    "aid.policies.write": frozenset({Role.admin}),
+    # Applications: charities (and county staff) file, reviewers decide, finance pays, the filer follows up.
+    "aid.applications.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.charity}),
+    "aid.applications.file": frozenset({Role.reviewer, Role.charity}),
+    "aid.applications.review": frozenset({Role.reviewer}),
+    "aid.applications.pay": frozenset({Role.finance}),
+    "aid.applications.follow_up": frozenset({Role.reviewer, Role.charity}),
 }
 
 #: Roles that see every county whatever their organisation.

@@ -5,13 +5,13 @@ The unique constraint on stored_documents.sha256 is what stores the same bytes o
 uploads of the same file run at once. The files themselves live under DOCUMENTS_DIR, named by hash.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -92,6 +92,7 @@ def english_sentences():
 def entered_data(demo_app):
     """What people (or the demo's loader, standing in for them) typed: places, organisations, people,
     payees and payers, memos and reasons. Longest first, so a name is removed before its parts."""
+    from ledger.aid.application_models import Application, TierPolicy
     from ledger.aid.models import Person
     from ledger.auth.models import Organisation, Region, User
     from ledger.documents.models import DocumentLink, StoredDocument
@@ -105,7 +106,9 @@ def entered_data(demo_app):
                        Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
                        StoredDocument.filename, DocumentLink.filename,
                        VendorProfile.contact_name, VendorProfile.bank_name, VendorProfile.bank_account_holder,
-                       Worker.name, ContractVersion.note):
+                       Worker.name, ContractVersion.note,
+                       Application.diagnosis, Application.hospital, Application.description,
+                       Application.decision_reason, Application.follow_up_outcome, TierPolicy.name):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
     pieces = set()
     for text in texts:
