@@ -53,7 +53,8 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationError, _l
 from ..identity import mask_id_number
 from ..journal import holds
 from ..journal.holds import HoldPayment, is_live
-from ..journal.models import Account, AccountRole, Fund, FundLevel, Hold, HoldState, JournalEntry, Posting, Side
+from ..journal.models import (Account, AccountRole, Fund, FundLevel, FundProgramme, Hold, HoldState, JournalEntry,
+                              Posting, Side)
 from ..money import format_cny
 from ..paging import Page
 from ..statemachine import StateMachine
@@ -462,8 +463,9 @@ def _checked_input(data: ApplicationInput, now: datetime) -> dict:
 
 def _fund_for(session, fund_code: str, person: Person) -> Fund:
     """The fund named, if it may pay tiered aid to the person: the city fund, the person's county
-    project or a village fund of that county, with a tier policy."""
-    fund = session.scalar(sa.select(Fund).where(Fund.code == fund_code))
+    project or a village fund of that county, with a tier policy (relief funds only: a care-service
+    budget pays no tiered aid)."""
+    fund = session.scalar(sa.select(Fund).where(Fund.code == fund_code, Fund.programme == FundProgramme.relief))
     fits = False
     if fund is not None:
         level = FundLevel(fund.level)

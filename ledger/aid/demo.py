@@ -139,15 +139,15 @@ def _acting(session, org_code: str, role):
 def seed_policies(session, today: date) -> int:
     """A tier policy per county project fund and for the city fund (the demo's bands, 特困 and 孤儿 x1.2,
     cap 30,000, county limit 10,000 yuan), effective from 1 January; returns how many were added."""
-    from ..journal.models import Fund, FundLevel
+    from ..journal.models import Fund, FundLevel, FundProgramme
     from . import policies
 
     rules = policies.VersionInput(effective_on=date(today.year, 1, 1), annual_cap_fen=DEMO_CAP_FEN,
                                   county_approval_max_fen=DEMO_COUNTY_MAX_FEN, once_per_household_per_year=False,
                                   bands=DEMO_BANDS, factors=DEMO_FACTORS)
     added = 0
-    for fund in session.scalars(sa.select(Fund).where(Fund.level.in_([FundLevel.city, FundLevel.county]))
-                                .order_by(Fund.code)):
+    for fund in session.scalars(sa.select(Fund).where(Fund.level.in_([FundLevel.city, FundLevel.county]),
+                                                    Fund.programme == FundProgramme.relief).order_by(Fund.code)):
         if session.scalar(sa.select(policies.TierPolicy.id).where(policies.TierPolicy.fund_id == fund.id)):
             continue
         policies.create_policy(session, None, fund.code, f"{fund.name}分级救助档次", rules)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import selectinload
 from ..auth.access import Actor, require
 from ..auth.models import Region
 from ..errors import Conflict, NotFound, ValidationError, _l
-from ..journal.models import Fund, FundLevel
+from ..journal.models import Fund, FundLevel, FundProgramme
 from ..money import format_cny
 from ..timeutil import local_today, utcnow
 from .application_models import TierBand, TierFactor, TierPolicy, TierPolicyVersion
@@ -189,11 +189,13 @@ def check_version(data: VersionInput) -> VersionInput:
 
 def policy_scope(actor: Actor):
     """A SQL condition on the policy's fund (joined as `Fund`): city-wide people every policy; everyone
-    else the policies of their county's funds (the county project, its villages) and of the city fund."""
+    else the policies of their county's funds (the county project, its villages) and of the city fund.
+    Relief funds only: tiered aid is relief money, never a care-service budget."""
+    relief = Fund.programme == FundProgramme.relief
     if actor.city_wide:
-        return sa.true()
-    return sa.or_(Fund.level == FundLevel.city, Fund.region_id == actor.county_id,
-                  Fund.region_id.in_(sa.select(Region.id).where(Region.parent_id == actor.county_id)))
+        return relief
+    return sa.and_(relief, sa.or_(Fund.level == FundLevel.city, Fund.region_id == actor.county_id,
+                                  Fund.region_id.in_(sa.select(Region.id).where(Region.parent_id == actor.county_id))))
 
 
 def _policies_query(actor: Actor):
@@ -264,7 +266,7 @@ def _fill(version: TierPolicyVersion, data: VersionInput) -> None:
 def create_policy(session, who, fund_code: str, name: str, first: VersionInput) -> TierPolicy:
     """Give a fund a tier policy with its first version. Admins only; PolicyExists when it has one."""
     actor = require(who, "aid.policies.write")
-    fund = session.scalar(sa.select(Fund).where(Fund.code == fund_code))
+    fund = session.scalar(sa.select(Fund).where(Fund.code == fund_code, Fund.programme == FundProgramme.relief))
     if fund is None:
         raise NotFound(_l("no fund %(code)s", code=fund_code), fields={"fund": [_l("no such fund")]})
     name = (name or "").strip()

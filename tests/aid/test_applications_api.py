@@ -162,3 +162,15 @@ def test_another_county_charity_sees_no_yutai_application_and_pays_several_at_on
     assert [item["state"] for item in paid.get_json()["items"]] == ["paid", "paid"]
     figures = charity.get(f"/persons/{paid.get_json()['items'][0]['person']['id']}/year-to-date").get_json()
     assert figures["person"] == "5000.00" and figures["funds"][0]["fund_code"] == YUTAI
+
+
+def test_a_care_service_budget_gives_no_tiered_aid(demo_app, api):
+    """Care budgets are ledger funds of their own programme: no tier policy, no application on them."""
+    rules = {"effective_on": "2026-01-01", "annual_cap": "30000.00", "county_approval_max": "10000.00",
+             "bands": [{"threshold": "10000.00", "amount": "8000.00"}]}
+    refused = api("admin").post("/policies", {"fund_code": "CARE-370827", "name": "照护预算档次", "version": rules})
+    assert refused.status_code == 404, refused.get_json()
+    listed = {policy["fund_code"] for policy in api("admin").get("/policies").get_json()["items"]}
+    assert YUTAI in listed and not any(code.startswith("CARE-") for code in listed)
+    filed = api("charity_yutai").post("/applications", {**filing(fresh_person(demo_app)), "fund_code": "CARE-370827"})
+    assert filed.status_code == 422 and "fund" in filed.get_json()["error"]["fields"]
