@@ -98,9 +98,9 @@ def _features():
     """The feature packages, in the order their pages appear. Each has `register(app)` (its web
     blueprints and start-page sections) and `api_blueprint()` (its blueprint under /api/v1).
     Listed explicitly: a feature that fails to import fails the app, never goes missing."""
-    from . import aid, auth, funds, reports
+    from . import aid, auth, funds, reports, vendors
 
-    return (auth, funds, aid, reports)
+    return (auth, funds, aid, vendors, reports)
 
 
 #: The API's language when the request names none: English, stable for programs.

@@ -19,7 +19,7 @@ from ..requests import api_write, load_body, load_query
 from . import services
 from .models import PERSON_ID_MAX
 from .schemas import (ImportIn, ImportOut, PersonFullOut, PersonIn, PersonListOut, PersonOut, PersonsQuery,
-                      person_data, person_input)
+                      import_body, person_data, person_input)
 
 READERS = (Role.admin, Role.finance, Role.reviewer, Role.charity, Role.auditor)
 WRITERS = (Role.reviewer, Role.charity)
@@ -99,26 +99,23 @@ def register_person():
                            "`row_errors` lists row, column and reason), or `import_file_refused`"})
 def import_persons():
     """Import a registry file."""
-    data = load_body()
+    return import_answer(services, load_body())
+
+
+def import_answer(feature_services, data: dict):
+    """Preview or apply an uploaded file through a feature's import services (`preview_import`,
+    `apply_import`, `already_imported`: the registry's, the supported persons'), answered as `ImportOut`."""
     content = base64.b64decode(data["content_base64"])
 
     def work(_key):
         actor = current_actor()
         if data["apply"]:
-            parsed, outcome = services.apply_import(db.session, actor, content, data["filename"])
-            return _import_body(parsed, already=not outcome.applied_now, applied=outcome.applied_now,
-                                batch_id=outcome.batch.id)
-        parsed = services.preview_import(db.session, actor, content, data["filename"])
-        previous = services.already_imported(db.session, parsed.sha256)
-        return _import_body(parsed, already=previous is not None, applied=False,
-                            batch_id=previous.id if previous is not None else None)
+            parsed, outcome = feature_services.apply_import(db.session, actor, content, data["filename"])
+            return import_body(parsed, already=not outcome.applied_now, applied=outcome.applied_now,
+                               batch_id=outcome.batch.id)
+        parsed = feature_services.preview_import(db.session, actor, content, data["filename"])
+        previous = feature_services.already_imported(db.session, parsed.sha256)
+        return import_body(parsed, already=previous is not None, applied=False,
+                           batch_id=previous.id if previous is not None else None)
 
     return api_write(work, status=200)
-
-
-def _import_body(parsed, *, already: bool, applied: bool, batch_id) -> dict:
-    errors = [] if already else [error.as_dict() for error in parsed.errors[:1000]]
-    return ImportOut().dump({"filename": parsed.filename, "file_type": parsed.file_type,
-                             "encoding": parsed.encoding, "sha256": parsed.sha256, "row_count": parsed.row_count,
-                             "ok": already or parsed.ok, "already_imported": already, "applied": applied,
-                             "batch_id": batch_id, "errors": errors})

@@ -201,3 +201,12 @@ def person_data(person, created: bool | None = None) -> dict:
     if created is not None:
         data["created"] = created
     return data
+
+
+def import_body(parsed, *, already: bool, applied: bool, batch_id) -> dict:
+    """The answer to an import call (any feature's): the preview or the import done, its row errors."""
+    errors = [] if already else [error.as_dict() for error in parsed.errors[:1000]]
+    return ImportOut().dump({"filename": parsed.filename, "file_type": parsed.file_type,
+                             "encoding": parsed.encoding, "sha256": parsed.sha256, "row_count": parsed.row_count,
+                             "ok": already or parsed.ok, "already_imported": already, "applied": applied,
+                             "batch_id": batch_id, "errors": errors})

@@ -413,20 +413,26 @@ def _row_input(row: imports.Row) -> PersonInput:
                        bank_account_holder=row.get("bank_account_holder") or "")
 
 
+def village_check(session, actor: Actor, key: str = "village_code") -> imports.Check:
+    """An import check (any feature's file of persons): each row's village or community code is known
+    and in the actor's county; one query for the whole file."""
+
+    def villages(rows):
+        codes = sorted({row[key] for row in rows})
+        found = dict(session.execute(sa.select(Region.code, Region.parent_id).where(
+            Region.code.in_(codes), Region.level == RegionLevel.village)).all()) if codes else {}
+        return [imports.RowError(row.row_number, key, row[key],
+                                 "unknown village or community code" if row[key] not in found
+                                 else "a village outside your county")
+                for row in rows if not (row[key] in found and _sees_county(actor, found[row[key]]))]
+
+    return villages
+
+
 def _row_checks(session, actor: Actor):
     """The file-level checks of a registry import: villages known and in the actor's county, an ID
     once in the file and not yet in the registry, heads of household in the file or the registry,
     each row's own field rules (the same as a single registration's)."""
-
-    def villages(rows):
-        codes = sorted({row["village_code"] for row in rows})
-        found = dict(session.execute(sa.select(Region.code, Region.parent_id).where(
-            Region.code.in_(codes), Region.level == RegionLevel.village)).all()) if codes else {}
-        return [imports.RowError(row.row_number, "village_code", row["village_code"],
-                                 "unknown village or community code" if row["village_code"] not in found
-                                 else "a village outside your county")
-                for row in rows
-                if not (row["village_code"] in found and _sees_county(actor, found[row["village_code"]]))]
 
     def registered(values):
         return session.scalars(sa.select(Person.resident_id).where(Person.resident_id.in_(values)))
@@ -462,16 +468,13 @@ def _row_checks(session, actor: Actor):
             errors.append(imports.RowError(row.row_number, "household_head_resident_id", mask_id_number(head), message))
         return errors
 
-    return [villages, imports.duplicates_within_file("resident_id", message="the same resident ID as row {first}"),
+    return [village_check(session, actor),
+            imports.duplicates_within_file("resident_id", message="the same resident ID as row {first}"),
             imports.registry_conflicts("resident_id", registered, message="is already registered"), heads, rules]
 
 
 def _masked_errors(parsed: imports.ParsedImport) -> imports.ParsedImport:
-    for index, error in enumerate(parsed.errors):
-        if error.key in ("resident_id", "household_head_resident_id", "bank_account_number") \
-                and isinstance(error.value, str) and "*" not in error.value:
-            parsed.errors[index] = error._replace(value=mask_id_number(error.value))
-    return parsed
+    return imports.masked_errors(parsed, ("resident_id", "household_head_resident_id", "bank_account_number"))
 
 
 def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) -> None:
@@ -530,8 +533,7 @@ def preview_import(session, who, data: bytes, filename: str = "") -> imports.Par
 
 
 def already_imported(session, sha256: str) -> imports.ImportBatch | None:
-    return session.scalar(sa.select(imports.ImportBatch).where(imports.ImportBatch.kind == IMPORT_KIND,
-                                                               imports.ImportBatch.sha256 == sha256))
+    return imports.batch_of(session, IMPORT_KIND, sha256)
 
 
 def apply_import(session, who, data: bytes, filename: str = "") -> tuple[imports.ParsedImport, imports.ApplyOutcome]:

@@ -46,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "aid.persons.write": frozenset({Role.reviewer, Role.charity}),
     # The full resident ID and bank account number, on the person's page only, each view audited.
     "aid.persons.reveal": frozenset({Role.finance, Role.reviewer}),
+    # Supported persons under home care: vendors see the persons they care for, charities none.
+    "care.persons.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor}),
+    "care.persons.write": frozenset({Role.admin, Role.reviewer}),
 }
 
 #: Roles that see every county whatever their organisation.

@@ -1,0 +1,15 @@
+"""Care-service procurement: supported persons under home care and their assignments to vendors."""
+
+
+def register(app):
+    """Attach the supported persons' web pages."""
+    from .person_views import register as register_person_views
+
+    register_person_views(app)
+
+
+def api_blueprint():
+    """The /api/v1/care routes (`api.care.*`), nested under the API parent by the factory."""
+    from .person_api import care_persons_api
+
+    return care_persons_api
