@@ -35,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import object_session, selectinload
+from sqlalchemy.orm import aliased, object_session, selectinload
 
 from .. import imports
 from ..aid.services import check_name, check_phone, village_check
@@ -148,8 +148,10 @@ def assignment_on(person: SupportedPerson, day: date) -> CareAssignment | None:
 # --- scope -----------------------------------------------------------------------------------------
 
 def _vendor_assigned(vendor_id: int):
-    return sa.exists().where(CareAssignment.person_id == SupportedPerson.id, CareAssignment.vendor_id == vendor_id,
-                             CareAssignment.valid_from <= local_today())
+    assignment = aliased(CareAssignment)  # the list joins today's assignment as well
+    return sa.exists(sa.select(assignment.id).where(
+        assignment.person_id == SupportedPerson.id, assignment.vendor_id == vendor_id,
+        assignment.valid_from <= local_today()).correlate(SupportedPerson))
 
 
 def supported_scope(actor: Actor):
