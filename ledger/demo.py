@@ -16,6 +16,7 @@ from .auth.models import Organisation, OrganisationKind, Region, RegionLevel, Ro
 from .auth.services import hash_password
 from .aid.demo import seed_persons
 from .funds.demo import seed_funds
+from .vendors.demo import seed_care
 
 CITY = ("370800", "济宁市", "Jining")
 
@@ -147,4 +148,5 @@ def seed(session: Session) -> SeedResult:
 
     seed_funds(session)
     result.created_persons = seed_persons(session)
+    seed_care(session)
     return result

@@ -15,6 +15,7 @@ from .journal.models import (  # noqa: F401
 from .reports.models import ReportRun  # noqa: F401,E402
 from .imports import ImportBatch  # noqa: F401,E402
 from .aid.models import Household, Person, PersonCategory  # noqa: F401,E402
+from .vendors.models import Contract, ContractVersion, VendorProfile, Worker  # noqa: F401,E402
 from .vendors.person_models import (  # noqa: F401,E402
     CareAssessment,
     CareAssignment,

@@ -96,7 +96,9 @@ class StateMachine:
 #: The words of the refusal's sentence, in the reader's language when shown (unknown words stay as they are).
 _WORDS = {"hold": _l("hold"), "period": _l("period"), "pending": _l("pending"), "posted": _l("posted"),
           "voided": _l("voided"), "expired": _l("expired"), "open": _l("open"), "closed": _l("closed"),
-          "reopened": _l("reopened")}
+          "reopened": _l("reopened"), "care_contract": _l("contract"), "draft": _l("draft"),
+          "active": _l("active"), "suspended": _l("suspended"), "ended": _l("ended"), "activated": _l("activated"),
+          "resumed": _l("resumed")}
 
 
 def _word(word: str):

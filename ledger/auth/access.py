@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..errors import Forbidden
-from ..journal.models import Fund
+from ..journal.models import Fund, FundProgramme
 from .models import Organisation, OrganisationKind, Region, RegionLevel, Role
 
 #: permission -> the roles that hold it. The one list of who may do what.
@@ -46,6 +46,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "aid.persons.write": frozenset({Role.reviewer, Role.charity}),
     # The full resident ID and bank account number, on the person's page only, each view audited.
     "aid.persons.reveal": frozenset({Role.finance, Role.reviewer}),
+    # Care vendors (第三方照护机构): a vendor user reads its own vendor only (the services' scope clause).
+    "care.vendors.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor}),
+    "care.vendors.write": frozenset({Role.admin, Role.finance}),
+    # A vendor keeps its own caregiver list; the administrator may correct any.
+    "care.workers.write": frozenset({Role.admin, Role.vendor}),
+    # Contracts: a county's people read their county's, a vendor its own; admin and finance sign and amend.
+    "care.contracts.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor}),
+    "care.contracts.write": frozenset({Role.admin, Role.finance}),
     # Supported persons under home care: vendors see the persons they care for, charities none.
     "care.persons.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor}),
     "care.persons.write": frozenset({Role.admin, Role.reviewer}),
@@ -143,16 +151,23 @@ def sees_region(actor: Actor, region_id: int | None, parent_id: int | None) -> b
     return actor.city_wide or actor.county_id in (region_id, parent_id)
 
 
-def fund_scope(who, fund_table=None):
-    """A SQL condition on funds for what the actor may see."""
+def fund_scope(who, fund_table=None, programme: FundProgramme | None = FundProgramme.relief):
+    """A SQL condition on funds for what the actor may see, of one programme's funds.
+
+    The relief programme by default: the fund tree, its totals, the voucher lists and the reports
+    are the relief programme's, and care-service budgets (`FundProgramme.care`, read through the
+    vendors feature) must not swell them. `programme=None`: the funds of every programme (the
+    hash-chain check, which must cover every chain)."""
     actor = as_actor(who)
     fund = fund_table if fund_table is not None else Fund.__table__
     if actor.is_partner:
         return sa.false()
+    of_programme = sa.true() if programme is None else fund.c.programme == programme.value
     if actor.city_wide:
-        return sa.true()
-    return sa.or_(fund.c.region_id == actor.county_id,
-                  fund.c.region_id.in_(sa.select(Region.id).where(Region.parent_id == actor.county_id)))
+        return of_programme
+    return sa.and_(of_programme, sa.or_(
+        fund.c.region_id == actor.county_id,
+        fund.c.region_id.in_(sa.select(Region.id).where(Region.parent_id == actor.county_id))))
 
 
 def organisation_scope(who):

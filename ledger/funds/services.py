@@ -587,7 +587,7 @@ def verify_journal(session, user=None) -> VerifyResult:
     """Walk the hash chains of the funds the reader may see (the whole city for city roles and
     auditors, a county's funds for its people); see `ledger.journal.chain`."""
     require(user, "funds.read")
-    return verify_chains(session, funds_where=fund_scope(user))
+    return verify_chains(session, funds_where=fund_scope(user, programme=None))
 
 
 # --- lists: vouchers searched and filtered -------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .models import Account, AccountKind, AccountRole, Fund, FundLevel
+from .models import Account, AccountKind, AccountRole, Fund, FundLevel, FundProgramme
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,10 @@ def beancount_account_name(role: AccountRole | str, fund_code: str) -> str:
 
 
 def create_fund(session, *, code: str, name: str, level: FundLevel, region_id: int,
-                parent: Fund | None = None) -> Fund:
+                parent: Fund | None = None, programme: FundProgramme = FundProgramme.relief) -> Fund:
     """A new fund with its seven accounts (flushed; the caller commits)."""
-    fund = Fund(code=code, name=name, level=level, region_id=region_id, parent_id=parent.id if parent else None,
+    fund = Fund(code=code, name=name, level=level, programme=programme, region_id=region_id,
+                parent_id=parent.id if parent else None,
                 balance_posted_fen=0, pending_fen=0, chain_seq=0, chain_head_hash="0" * 64,
                 voucher_year=0, voucher_seq=0)
     session.add(fund)

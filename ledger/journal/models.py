@@ -36,6 +36,15 @@ class FundLevel(str, enum.Enum):
     village = "village"
 
 
+class FundProgramme(str, enum.Enum):
+    """Which programme's money a fund holds. The relief tree (city / county / village) is one
+    programme; care-service budgets (政府购买服务) are another, kept out of relief trees, totals
+    and reports while using the same accounts, postings, holds and chain."""
+
+    relief = "relief"
+    care = "care"
+
+
 class AccountKind(str, enum.Enum):
     asset = "asset"
     liability = "liability"
@@ -89,6 +98,9 @@ class Fund(Base):
     code = sa.Column(sa.String(20), nullable=False, unique=True, comment="e.g. JN-CITY, 370827, 370827-012")
     name = sa.Column(sa.String(200), nullable=False)
     level = enum_column(FundLevel, "fund_level", nullable=False)
+    programme = enum_column(FundProgramme, "fund_programme", nullable=False, default=FundProgramme.relief,
+                            server_default=FundProgramme.relief.value,
+                            comment="relief (the fund tree) or care (care-service budgets)")
     parent_id = sa.Column(sa.Integer, sa.ForeignKey("funds.id"), index=True)
     region_id = sa.Column(sa.Integer, sa.ForeignKey("regions.id"), nullable=False, index=True)
     # Maintained under the fund's row lock by the posting service:

@@ -1,4 +1,5 @@
-"""Care-service procurement: supported persons under home care and their assignments to vendors."""
+"""Care-service procurement (政府购买服务): vendors and their workers, care budgets, contracts, and the
+supported persons under home care with their assignments to vendors."""
 
 
 def register(app):
@@ -9,7 +10,7 @@ def register(app):
 
 
 def api_blueprint():
-    """The /api/v1/care routes (`api.care.*`), nested under the API parent by the factory."""
+    """The /api/v1/care/persons routes (`api.care.*`), nested under the API parent by the factory."""
     from .person_api import care_persons_api
 
     return care_persons_api

@@ -10,6 +10,8 @@ Invariants the database keeps:
   all six able -> self_caring (全自理), 1-3 unable -> partly_disabled (半失能), 4 or more
   unable -> fully_disabled (全失能); one assessment per person and day;
 * one status change per person and day; the status on a day is the latest change on or before it;
+* an assignment names its vendor (the organisation, the scope of vendor users) and the contract
+  it began under (`care_contracts`, of that vendor and the person's county);
 * an assignment does not end before it starts, and a person has at most one assignment on any
   day: on PostgreSQL an exclusion constraint over the date range (`care_assignments_one_per_day`,
   btree_gist), on SQLite a trigger before INSERT and UPDATE (migration 0015).
@@ -147,7 +149,8 @@ class CareAssignment(Base):
     id = sa.Column(sa.Integer, primary_key=True)
     person_id = sa.Column(sa.Integer, sa.ForeignKey("care_persons.id"), nullable=False)
     vendor_id = sa.Column(sa.Integer, sa.ForeignKey("organisations.id"), nullable=False, index=True)
-    contract_id = sa.Column(sa.Integer, index=True, comment="the care contract it is under (when known)")
+    contract_id = sa.Column(sa.Integer, sa.ForeignKey("care_contracts.id"), nullable=False, index=True,
+                            comment="the care contract (of this vendor, in the person's county) it began under")
     valid_from = sa.Column(sa.Date, nullable=False)
     valid_to = sa.Column(sa.Date)
     recorded_by_user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id"), index=True)
@@ -155,3 +158,4 @@ class CareAssignment(Base):
 
     person = relationship(SupportedPerson, back_populates="assignments")
     vendor = relationship("Organisation")
+    contract = relationship("Contract")

@@ -39,6 +39,7 @@ from sqlalchemy.orm import aliased, object_session, selectinload
 
 from .. import imports
 from ..aid.services import check_name, check_phone, village_check
+from ..audit import record_event
 from ..auth.access import Actor, require
 from ..auth.models import Organisation, OrganisationKind, Region, RegionLevel
 from ..db_base import dialect_insert
@@ -47,8 +48,10 @@ from ..identity import mask_id_number, resident_id_birth_date
 from ..paging import Page
 from ..statemachine import StateMachine
 from ..timeutil import local_today, utcnow
+from .models import Contract, VendorProfile
 from .person_models import (ACTIVITIES, CareAssessment, CareAssignment, CareLevel, SupportedPerson,
                             SupportedStatus, SupportedStatusChange)
+from .services.contracts import contract_on
 
 IMPORT_KIND = "care_persons"
 ADDRESS_MAX = 200
@@ -365,38 +368,48 @@ def vendor_choices(session, who) -> list[tuple[str, str]]:
         .order_by(Organisation.code)).all()]
 
 
-def _vendor(session, code: str) -> Organisation:
-    vendor = session.scalar(sa.select(Organisation).where(Organisation.code == (code or "").strip(),
-                                                          Organisation.kind == OrganisationKind.vendor))
+def contract_for(session, vendor_code: str, county_id: int, day: date) -> tuple[int, Contract] | None:
+    """(vendor organisation id, contract) under which the vendor serves the county on `day`, if any."""
+    vendor = session.execute(sa.select(Organisation.id, VendorProfile.id).join(
+        VendorProfile, VendorProfile.organisation_id == Organisation.id).where(
+        Organisation.code == (vendor_code or "").strip(), Organisation.kind == OrganisationKind.vendor)).first()
     if vendor is None:
-        raise ValidationError("Some fields are invalid.", fields={"vendor": [_l("no care vendor with this code")]})
-    return vendor
+        return None
+    contract = contract_on(session, vendor[1], county_id, day)
+    return (vendor[0], contract) if contract is not None else None
 
 
-def reassign(session, who, person_id: int, vendor_code: str, valid_from: date,
-             contract_id: int | None = None) -> CareAssignment:
-    """Assign the person to the vendor from `valid_from` on: the assignment running on that day ends the
-    day before (it keeps the days it cared); an assignment that starts on or after that day is
-    refused (`AssignmentOverlap`): cancel nothing silently."""
+def reassign(session, who, person_id: int, vendor_code: str, valid_from: date) -> CareAssignment:
+    """Assign the person to the vendor from `valid_from` on, under the vendor's contract for the person's
+    county on that day: the assignment running on that day ends the day before (it keeps the days it
+    cared); an assignment that starts on or after that day is refused (`AssignmentOverlap`): nothing is
+    cancelled silently."""
     actor = require(who, "care.persons.write")
     person = _writable_person(session, actor, person_id)
-    vendor = _vendor(session, vendor_code)
     later = session.scalar(sa.select(CareAssignment).where(CareAssignment.person_id == person.id,
                                                            CareAssignment.valid_from >= valid_from).limit(1))
     if later is not None:
         raise AssignmentOverlap(fields={"valid_from": [
             _l("an assignment starts on %(day)s; reassign from a later day", day=later.valid_from.isoformat())]})
+    found = contract_for(session, vendor_code, person.county_id, valid_from)
+    if found is None:
+        raise ValidationError("Some fields are invalid.", fields={"vendor": [
+            _l("this vendor has no contract in the person's county on %(day)s", day=valid_from.isoformat())]})
+    vendor_id, contract = found
     running = assignment_on(person, valid_from)
     if running is not None:
-        if running.vendor_id == vendor.id and running.contract_id == contract_id:
+        if running.vendor_id == vendor_id and running.contract_id == contract.id:
             raise ValidationError("Some fields are invalid.",
                                   fields={"vendor": [_l("the person is assigned to this vendor on that day already")]})
         running.valid_to = valid_from - timedelta(days=1)
         session.flush()  # the old one ends before the new one begins (the database checks each row)
-    assignment = CareAssignment(person_id=person.id, vendor_id=vendor.id, contract_id=contract_id,
+    assignment = CareAssignment(person_id=person.id, vendor_id=vendor_id, contract_id=contract.id,
                                 valid_from=valid_from, valid_to=None, recorded_by_user_id=actor.user_id)
     session.add(assignment)
     session.flush()
+    record_event(session, actor.user_id, "supported_person.reassign", f"care_person:{person.id}",
+                 vendor=vendor_code, contract=contract.number, valid_from=valid_from.isoformat(),
+                 previous_assignment=running.id if running is not None else None)
     return assignment
 
 
@@ -464,17 +477,30 @@ PERSONS_SCHEMA = imports.RowSchema([
 
 def _row_checks(session, actor: Actor):
     """The file-level checks: villages known and in the actor's county, an ID once in the file and
-    not yet in the register, vendors known, an assessment whole (date, assessor, six answers) or absent."""
+    not yet in the register, a vendor under contract in the county, an assessment whole (date,
+    assessor, six answers) or absent."""
 
     def registered(values):
         return session.scalars(sa.select(SupportedPerson.resident_id).where(SupportedPerson.resident_id.in_(values)))
 
-    def vendors(rows):
-        codes = sorted({row["vendor_code"] for row in rows if row.get("vendor_code")})
-        known = set(session.scalars(sa.select(Organisation.code).where(
-            Organisation.code.in_(codes), Organisation.kind == OrganisationKind.vendor))) if codes else set()
-        return [imports.RowError(row.row_number, "vendor_code", row["vendor_code"], "unknown care vendor code")
-                for row in rows if row.get("vendor_code") and row["vendor_code"] not in known]
+    def contracts(rows):
+        """Each row's vendor has a contract in the row's county on the day the person comes into care;
+        the (vendor, contract) found is kept on the row for the insert (one lookup per vendor, county, day)."""
+        counties = dict(session.execute(sa.select(Region.code, Region.parent_id).where(
+            Region.code.in_(sorted({row["village_code"] for row in rows})))).all())
+        found, errors = {}, []
+        for row in rows:
+            if not row.get("vendor_code") or row["village_code"] not in counties:
+                continue
+            key = (row["vendor_code"], counties[row["village_code"]], row.get("in_care_since") or local_today())
+            if key not in found:
+                found[key] = contract_for(session, *key)
+            if found[key] is None:
+                errors.append(imports.RowError(row.row_number, "vendor_code", row["vendor_code"],
+                                               "no contract of this vendor in the county on the day care begins"))
+            else:
+                row["vendor_contract"] = found[key]
+        return errors
 
     def assessments(rows):
         errors = []
@@ -494,7 +520,7 @@ def _row_checks(session, actor: Actor):
     return [village_check(session, actor),
             imports.duplicates_within_file("resident_id", message="the same resident ID as row {first}"),
             imports.registry_conflicts("resident_id", registered, message="is already registered"),
-            vendors, assessments]
+            contracts, assessments]
 
 
 def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) -> None:
@@ -503,8 +529,6 @@ def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) 
     else since the checks is caught by the unique constraint and refuses the whole file."""
     villages = dict(session.execute(sa.select(Region.code, Region).where(
         Region.code.in_(sorted({row["village_code"] for row in rows})))).all())
-    vendors = dict(session.execute(sa.select(Organisation.code, Organisation.id).where(
-        Organisation.kind == OrganisationKind.vendor)).all())
     now, today = utcnow(), local_today()
     person_rows = [dict(
         name=row["name"], resident_id=row["resident_id"], born_on=resident_id_birth_date(row["resident_id"]),
@@ -527,7 +551,8 @@ def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) 
                                      recorded_by_user_id=actor.user_id, created_at=now,
                                      **{f"{name}_able": answers[name] for name in ACTIVITIES}))
         if row.get("vendor_code"):
-            assignments.append(dict(person_id=person_id, vendor_id=vendors[row["vendor_code"]], contract_id=None,
+            vendor_id, contract = row["vendor_contract"]
+            assignments.append(dict(person_id=person_id, vendor_id=vendor_id, contract_id=contract.id,
                                     valid_from=since, valid_to=None, recorded_by_user_id=actor.user_id,
                                     created_at=now))
     insert_history(session, statuses, assessments_, assignments)

@@ -9,13 +9,13 @@ even from a hand-typed INSERT that bypasses `ledger.vendors.persons`.
 An assessment's care level must be the one its six answers give (CHECK level_from_answers).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
@@ -94,12 +94,14 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('vendor_id', sa.Integer(), nullable=False),
-    sa.Column('contract_id', sa.Integer(), nullable=True, comment='the care contract it is under (when known)'),
+    sa.Column('contract_id', sa.Integer(), nullable=False,
+        comment="the care contract (of this vendor, in the person's county) it began under"),
     sa.Column('valid_from', sa.Date(), nullable=False),
     sa.Column('valid_to', sa.Date(), nullable=True),
     sa.Column('recorded_by_user_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('valid_to IS NULL OR valid_to >= valid_from', name=op.f('ck_care_assignments_period')),
+    sa.ForeignKeyConstraint(['contract_id'], ['care_contracts.id'], name=op.f('fk_care_assignments_contract_id_care_contracts')),
     sa.ForeignKeyConstraint(['person_id'], ['care_persons.id'], name=op.f('fk_care_assignments_person_id_care_persons')),
     sa.ForeignKeyConstraint(['recorded_by_user_id'], ['users.id'], name=op.f('fk_care_assignments_recorded_by_user_id_users')),
     sa.ForeignKeyConstraint(['vendor_id'], ['organisations.id'], name=op.f('fk_care_assignments_vendor_id_organisations')),

@@ -19,6 +19,7 @@ from ledger.auth.models import Organisation, Role, User
 from ledger.auth.services import get_user, hash_password
 from ledger.extensions import db
 from ledger.vendors import persons as services
+from ledger.vendors.models import Contract, VendorProfile
 from ledger.vendors.person_models import (CareAssessment, CareAssignment, CareLevel, SupportedPerson,
                                           SupportedStatus)
 from tests.support import bearer_headers, signed_in_client
@@ -189,8 +190,11 @@ def test_the_status_history_answers_each_day_and_death_is_final(demo_app, api):
 # --- one vendor a day, kept by the database -------------------------------------------------------
 
 def _insert_assignment(person_id, vendor_id, valid_from, valid_to):
+    contract_id = db.session.scalar(sa.select(Contract.id).join(VendorProfile, VendorProfile.id == Contract.vendor_id)
+                                    .where(VendorProfile.organisation_id == vendor_id).limit(1))
     db.session.execute(sa.insert(CareAssignment.__table__).values(
-        person_id=person_id, vendor_id=vendor_id, valid_from=valid_from, valid_to=valid_to, created_at=sa.func.now()))
+        person_id=person_id, vendor_id=vendor_id, contract_id=contract_id, valid_from=valid_from, valid_to=valid_to,
+        created_at=sa.func.now()))
     db.session.flush()
 
 
