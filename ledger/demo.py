@@ -1,5 +1,6 @@
 """Demo data of the real shape: Jining, its 11 counties, 333 villages / communities,
-the bureaus, a charity organisation per county, care vendors, one user per role.
+the bureaus, a charity organisation per county, care vendors, one user per role, the 32,000
+supported persons under home care.
 
 Idempotent: every row is found by its stable code first and created only if missing.
 """
@@ -17,6 +18,7 @@ from .auth.services import hash_password
 from .aid.demo import seed_persons
 from .funds.demo import seed_funds
 from .vendors.demo import seed_care
+from .vendors.person_demo import seed_supported_persons
 
 CITY = ("370800", "济宁市", "Jining")
 
@@ -65,6 +67,7 @@ class SeedResult:
     created_organisations: int = 0
     credentials: list[tuple[str, str, str]] | None = None  # (username, role, password) created now
     created_persons: int = 0
+    created_supported_persons: int = 0
 
 
 def village_names(county_code: str, townships: list[str], count: int) -> list[str]:
@@ -149,4 +152,5 @@ def seed(session: Session) -> SeedResult:
     seed_funds(session)
     result.created_persons = seed_persons(session)
     seed_care(session)
+    result.created_supported_persons = seed_supported_persons(session)
     return result
