@@ -89,7 +89,10 @@ PATH_VALUES = {"code": YUTAI, "voucher_no": "JZ-2026-370827-000001", "hold_id": 
                "username": "finance", "person_id": "1"}
 #: Who may make each write (others are refused before the body is read).
 WRITER = {"/api/v1/users": "admin", "/api/v1/organisations": "admin", "/api/v1/periods/{month}/reopen": "admin",
-          "/api/v1/aid/persons": "reviewer", "/api/v1/aid/persons/import": "reviewer"}
+          "/api/v1/aid/persons": "reviewer", "/api/v1/aid/persons/import": "reviewer",
+          "/api/v1/care/persons/{person_id}/assessments": "reviewer",
+          "/api/v1/care/persons/{person_id}/statuses": "reviewer",
+          "/api/v1/care/persons/{person_id}/assignments": "reviewer", "/api/v1/care/persons/import": "reviewer"}
 
 
 def _write_operations(document):

@@ -11,7 +11,7 @@ from ..forms import DateField
 from .person_vocabulary import ACTIVITY_LABELS, STATUS_LABELS
 from .persons import NOTE_MAX
 
-ABLE_CHOICES = [("able", _l("Able")), ("unable", _l("Unable"))]
+ABLE_CHOICES = [SelectChoice("able", _l("Able")), SelectChoice("unable", _l("Unable"))]
 
 
 def _answer(label):
