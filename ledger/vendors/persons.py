@@ -41,7 +41,7 @@ from ..aid.services import check_name, check_phone, person_search, village_check
 from ..audit import record_event
 from ..auth.access import Actor, require
 from ..auth.models import Organisation, OrganisationKind, Region, RegionLevel
-from ..db_base import dialect_insert
+from ..db_base import dialect_insert, insert_rows
 from ..errors import Conflict, NotFound, ValidationError, _l
 from ..identity import mask_id_number, resident_id_birth_date
 from ..paging import Page
@@ -550,23 +550,28 @@ def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) 
     insert_history(session, statuses, assessments_, assignments)
 
 
-def insert_supported_persons(session, person_rows: list[dict]) -> list[int]:
-    """Insert persons in one multi-row statement; the ids in the rows' order (an ID already there is
-    skipped, so fewer ids than rows means someone registered one meanwhile)."""
+def insert_supported_persons(session, person_rows: list[dict], *, bulk: bool = False) -> list[int]:
+    """Insert persons in one multi-row statement; the ids in the rows' order. An ID already there is
+    skipped, so fewer ids than rows means someone registered one meanwhile. `bulk` (the demo's
+    32,000, into an empty register): COPY on PostgreSQL, the ids read back by resident ID."""
     if not person_rows:
         return []
     table = SupportedPerson.__table__
-    inserted = dict(session.execute(dialect_insert(session, table).on_conflict_do_nothing(
-        index_elements=["resident_id"]).returning(table.c.resident_id, table.c.id), person_rows).all())
+    if bulk:
+        insert_rows(session, table, person_rows)
+        inserted = dict(session.execute(sa.select(table.c.resident_id, table.c.id)).all())
+    else:
+        inserted = dict(session.execute(dialect_insert(session, table).on_conflict_do_nothing(
+            index_elements=["resident_id"]).returning(table.c.resident_id, table.c.id), person_rows).all())
     return [inserted[row["resident_id"]] for row in person_rows if row["resident_id"] in inserted]
 
 
 def insert_history(session, statuses: list[dict], assessments: list[dict], assignments: list[dict]) -> None:
-    """The history rows of new persons, one multi-row INSERT per table (import and demo alike)."""
+    """The history rows of new persons, many rows per statement (COPY on PostgreSQL); the database
+    checks each row as for an INSERT (levels, one assignment a day). Import and demo alike."""
     for model, rows in ((SupportedStatusChange, statuses), (CareAssessment, assessments),
                         (CareAssignment, assignments)):
-        if rows:
-            session.execute(sa.insert(model.__table__), rows)
+        insert_rows(session, model.__table__, rows)
     session.flush()
 
 
