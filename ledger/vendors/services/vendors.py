@@ -99,14 +99,6 @@ def get_vendor(session, who, vendor_id: int) -> VendorProfile:
     return vendor
 
 
-def vendor_of_actor(session, who) -> VendorProfile | None:
-    """A vendor user's own vendor (None for everyone else, and for a vendor without a profile yet)."""
-    actor = require(who, "care.vendors.read")
-    if not actor.is_partner:
-        return None
-    return session.scalar(sa.select(VendorProfile).where(vendor_scope(actor)))
-
-
 def list_vendors(session, who) -> list[VendorProfile]:
     """The vendors in sight, by their organisation's code."""
     actor = require(who, "care.vendors.read")
