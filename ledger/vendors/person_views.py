@@ -1,6 +1,7 @@
 """The supported persons' web pages: the list (search, county and care level, paging), a person's
-page with assessments, status history and assignments, and the three recordings on it (an
-assessment, a status change, a reassignment) for reviewers and admins.
+page with assessments, status history and assignments, the three recordings on it (an
+assessment, a status change, a reassignment) and the import with its preview, for reviewers and
+admins.
 
 Thin handlers over `ledger.vendors.persons`. Resident IDs are masked on every page.
 """
@@ -13,14 +14,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..aid.forms import ImportApplyForm
+from ..aid.schemas import IMPORT_FILE_MAX_BYTES
+from ..aid.views import row_reason as registry_row_reason
 from ..auth.models import Role
 from ..auth.permissions import require_roles
+from ..errors import NotFound
 from ..extensions import db
 from ..identity import mask_id_number
 from ..requests import form_write, page_argument, query_text
 from ..web.navigation import add_section
+from ..web.uploads import kept_upload, preview_upload
 from . import persons as services
-from .person_forms import AssessmentForm, ReassignForm, StatusForm
+from .person_forms import AssessmentForm, PersonsImportForm, ReassignForm, StatusForm
 from .person_models import ACTIVITIES, SUPPORTED_ID_MAX, CareLevel
 from .person_vocabulary import ACTIVITY_LABELS, CARE_LEVEL_LABELS, STATUS_LABELS
 
@@ -30,6 +36,7 @@ READERS = (Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor)
 WRITERS = (Role.admin, Role.reviewer)
 PER_PAGE = 50
 PERSON = f"/persons/<int(max={SUPPORTED_ID_MAX}):person_id>"
+UPLOADS_FOLDER = "care-person-imports"
 
 
 def _user():
@@ -135,6 +142,62 @@ def reassign(person_id):
         return {"id": assignment.id}
 
     return _recording(form, work, _("The person is reassigned."), "reassign_form", person_id)
+
+
+#: The reasons a supported persons file's row is refused, in the reader's language (others: the registry's).
+ROW_REASONS = {
+    "no contract of this vendor in the county on the day care begins":
+        _l("no contract of this vendor in the county on the day care begins"),
+    "an assessment needs its date, assessor and all six answers":
+        _l("an assessment needs its date, assessor and all six answers"),
+    "is in the future": _l("is in the future"),
+}
+
+
+def row_reason(message: str) -> str:
+    return str(ROW_REASONS[message]) if message in ROW_REASONS else registry_row_reason(message)
+
+
+@care_persons_bp.route("/persons/import", methods=["GET", "POST"])
+@login_required
+@require_roles(*WRITERS)
+def import_persons():
+    """Step 1: upload and preview (nothing is written)."""
+    user = _user()
+    form = PersonsImportForm()
+    parsed, previous, refusal, status = preview_upload(
+        form, UPLOADS_FOLDER, lambda data, filename: services.preview_import(db.session, user, data, filename),
+        lambda sha256: services.already_imported(db.session, sha256), IMPORT_FILE_MAX_BYTES)
+    apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
+    return render_template("vendors/persons/import.html", form=form, parsed=parsed, previous=previous,
+                           refusal=refusal, apply_form=apply_form, row_reason=row_reason), status
+
+
+@care_persons_bp.post("/persons/import/apply")
+@login_required
+@require_roles(*WRITERS)
+def import_apply():
+    """Step 2: import the previewed file, all rows or none, once."""
+    form = ImportApplyForm()
+    if not form.validate_on_submit():
+        raise NotFound("no such upload")
+    data = kept_upload(UPLOADS_FOLDER, form.sha256.data)
+
+    def work(_key):
+        _parsed, outcome = services.apply_import(db.session, _user(), data, form.filename.data or "")
+        return {"applied_now": outcome.applied_now, "count": outcome.batch.row_count}
+
+    def done(body):
+        flash(_("%(count)s persons imported.", count=body["count"]) if body["applied_now"] else
+              _("This file was imported before (%(count)s persons); nothing was imported again.",
+                count=body["count"]), "success")
+        return redirect(url_for("care_persons.persons"))
+
+    answer, _status = form_write(form, work, done)
+    if answer is not None:
+        return answer
+    flash(_("Nothing was imported: the file has errors. Correct them and upload it again."), "error")
+    return redirect(url_for("care_persons.import_persons"))
 
 
 def register(app):
