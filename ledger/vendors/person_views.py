@@ -14,21 +14,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..aid.forms import ImportApplyForm
-from ..aid.schemas import IMPORT_FILE_MAX_BYTES
+from ..aid.views import apply_previewed, preview_page
 from ..aid.views import row_reason as registry_row_reason
 from ..auth.models import Role
 from ..auth.permissions import require_roles
-from ..errors import NotFound
 from ..extensions import db
 from ..identity import mask_id_number
 from ..requests import form_write, page_argument, query_text
 from ..web.navigation import add_section
-from ..web.uploads import kept_upload, preview_upload
 from . import persons as services
 from .person_forms import AssessmentForm, PersonsImportForm, ReassignForm, StatusForm
 from .person_models import ACTIVITIES, SUPPORTED_ID_MAX, CareLevel
-from .person_vocabulary import ACTIVITY_LABELS, CARE_LEVEL_LABELS, STATUS_LABELS
+from .person_vocabulary import ACTIVITY_LABELS, STATUS_LABELS
+from .vocabulary import CARE_LEVEL_LABELS
 
 care_persons_bp = Blueprint("care_persons", __name__, url_prefix="/care")
 
@@ -55,7 +53,7 @@ def _label(labels):
 def care_person_helpers():
     return {"care_level_label": _label(CARE_LEVEL_LABELS), "care_status_label": _label(STATUS_LABELS),
             "activity_label": _label(ACTIVITY_LABELS), "activities": ACTIVITIES, "masked": mask_id_number,
-            "can_record_care": can_record}
+            "can_record_care": can_record, "care_row_reason": row_reason}
 
 
 @care_persons_bp.get("/persons")
@@ -163,14 +161,7 @@ def row_reason(message: str) -> str:
 @require_roles(*WRITERS)
 def import_persons():
     """Step 1: upload and preview (nothing is written)."""
-    user = _user()
-    form = PersonsImportForm()
-    parsed, previous, refusal, status = preview_upload(
-        form, UPLOADS_FOLDER, lambda data, filename: services.preview_import(db.session, user, data, filename),
-        lambda sha256: services.already_imported(db.session, sha256), IMPORT_FILE_MAX_BYTES)
-    apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
-    return render_template("vendors/persons/import.html", form=form, parsed=parsed, previous=previous,
-                           refusal=refusal, apply_form=apply_form, row_reason=row_reason), status
+    return preview_page(services, PersonsImportForm(), UPLOADS_FOLDER, "vendors/persons/import.html")
 
 
 @care_persons_bp.post("/persons/import/apply")
@@ -178,26 +169,7 @@ def import_persons():
 @require_roles(*WRITERS)
 def import_apply():
     """Step 2: import the previewed file, all rows or none, once."""
-    form = ImportApplyForm()
-    if not form.validate_on_submit():
-        raise NotFound("no such upload")
-    data = kept_upload(UPLOADS_FOLDER, form.sha256.data)
-
-    def work(_key):
-        _parsed, outcome = services.apply_import(db.session, _user(), data, form.filename.data or "")
-        return {"applied_now": outcome.applied_now, "count": outcome.batch.row_count}
-
-    def done(body):
-        flash(_("%(count)s persons imported.", count=body["count"]) if body["applied_now"] else
-              _("This file was imported before (%(count)s persons); nothing was imported again.",
-                count=body["count"]), "success")
-        return redirect(url_for("care_persons.persons"))
-
-    answer, _status = form_write(form, work, done)
-    if answer is not None:
-        return answer
-    flash(_("Nothing was imported: the file has errors. Correct them and upload it again."), "error")
-    return redirect(url_for("care_persons.import_persons"))
+    return apply_previewed(services, UPLOADS_FOLDER, "care_persons.persons", "care_persons.import_persons")
 
 
 def register(app):

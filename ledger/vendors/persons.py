@@ -37,10 +37,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, object_session, selectinload
 
 from .. import imports
-from ..aid.services import check_name, check_phone, person_search, village_check
+from ..aid.services import check_name, check_phone, county_in_sight, person_search, village_check
 from ..audit import record_event
 from ..auth.access import Actor, require
-from ..auth.models import Organisation, OrganisationKind, Region, RegionLevel
+from ..auth.models import Organisation, OrganisationKind, Region
 from ..db_base import dialect_insert, insert_rows
 from ..errors import Conflict, NotFound, ValidationError, _l
 from ..identity import mask_id_number, resident_id_birth_date
@@ -243,13 +243,10 @@ def list_supported_persons(session, who, *, search: str = "", county_code: str |
     search = (search or "").strip()[:SEARCH_MAX]
     if search:
         conditions.append(person_search(search, SupportedPerson.name, SupportedPerson.resident_id))
-    if county_code:
-        county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code,
-                                                             Region.level == RegionLevel.county))
-        if county_id is None or not (actor.city_wide or actor.is_partner or actor.county_id == county_id):
-            raise NotFound(_l("No county %(code)s that you may see.", code=county_code),
-                           fields={"county": [_l("no such county in your sight")]})
-        conditions.append(SupportedPerson.county_id == county_id)
+    if county_code:  # a vendor may narrow its persons to any county (its scope still applies)
+        conditions.append(SupportedPerson.county_id == county_in_sight(
+            session, actor, county_code, lambda actor_, county_id: actor_.is_partner or
+            actor_.city_wide or actor_.county_id == county_id))
     levels = _latest(CareAssessment, CareAssessment.assessed_on, CareAssessment.care_level, today)
     statuses = _latest(SupportedStatusChange, SupportedStatusChange.effective_on, SupportedStatusChange.status, today)
     current = sa.and_(CareAssignment.person_id == SupportedPerson.id, CareAssignment.valid_from <= today,
