@@ -372,7 +372,8 @@ def reassign(session, who, person_id: int, vendor_code: str, valid_from: date) -
     """Assign the person to the vendor from `valid_from` on, under the vendor's contract for the person's
     county on that day: the assignment running on that day ends the day before (it keeps the days it
     cared); an assignment that starts on or after that day is refused (`AssignmentOverlap`): nothing is
-    cancelled silently."""
+    cancelled silently. A person not cared for at home on that day (in an institution, deceased, moved
+    out, not yet in the programme) is not assigned."""
     actor = require(who, "care.persons.write")
     person = _writable_person(session, actor, person_id)
     later = session.scalar(sa.select(CareAssignment).where(CareAssignment.person_id == person.id,
@@ -380,6 +381,9 @@ def reassign(session, who, person_id: int, vendor_code: str, valid_from: date) -
     if later is not None:
         raise AssignmentOverlap(fields={"valid_from": [
             _l("an assignment starts on %(day)s; reassign from a later day", day=later.valid_from.isoformat())]})
+    if status_on(person, valid_from) != SupportedStatus.active:
+        raise ValidationError("Some fields are invalid.", fields={"valid_from": [
+            _l("the person is not cared for at home on %(day)s", day=valid_from.isoformat())]})
     found = contract_for(session, vendor_code, person.county_id, valid_from)
     if found is None:
         raise ValidationError("Some fields are invalid.", fields={"vendor": [
