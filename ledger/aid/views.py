@@ -225,12 +225,13 @@ def import_apply():
 def preview_page(feature_services, form, folder: str, template: str):
     """An import's step 1 for any feature's file of persons (`preview_import`, `already_imported`)."""
     user = _user()
-    parsed, previous, refusal, status = preview_upload(
-        form, folder, lambda data, filename: feature_services.preview_import(db.session, user, data, filename),
-        lambda sha256: feature_services.already_imported(db.session, sha256), IMPORT_FILE_MAX_BYTES)
+    upload = preview_upload(form, folder, IMPORT_FILE_MAX_BYTES,
+                            lambda data, filename: feature_services.preview_import(db.session, user, data, filename),
+                            lambda sha256: feature_services.already_imported(db.session, sha256))
+    parsed = upload.parsed
     apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
-    return render_template(template, form=form, parsed=parsed, previous=previous, refusal=refusal,
-                           apply_form=apply_form), status
+    return render_template(template, form=form, parsed=parsed, previous=upload.previous, refusal=upload.refusal,
+                           apply_form=apply_form), upload.status
 
 
 def apply_previewed(feature_services, folder: str, done_endpoint: str, retry_endpoint: str):

@@ -38,6 +38,9 @@ VENDOR_ID = {"vendor_id": {"description": "the vendor's number", "minimum": 1, "
 WORKER_ID = {"worker_id": {"description": "the worker's number", "minimum": 1, "maximum": RECORD_ID_MAX}}
 CONTRACT_ID = {"contract_id": {"description": "the contract's number (id)", "minimum": 1, "maximum": RECORD_ID_MAX}}
 _ID = f"int(max={RECORD_ID_MAX})"
+# A vendor's path takes any number (`get_vendor` answers 404 beyond RECORD_ID_MAX): its workers' list (GET)
+# and its new worker (POST) share one path, and a converter refusing a large number for both would make the
+# router answer 405 for the POST instead of 404.
 
 
 def _contract_body(contract) -> dict:
@@ -74,7 +77,7 @@ def create_vendor():
     return api_write(work)
 
 
-@vendors_api.get(f"/vendors/<{_ID}:vendor_id>")
+@vendors_api.get("/vendors/<int:vendor_id>")
 @require_roles(*READERS)
 @operation("A care vendor's profile (bank account masked)", tags=["vendors"], path=VENDOR_ID,
            responses={200: ("The vendor", VendorOut), 404: "No such vendor, or not yours"})
@@ -83,7 +86,7 @@ def get_vendor(vendor_id):
     return jsonify(VendorOut().dump(vendor_data(vendors.get_vendor(db.session, current_actor(), vendor_id))))
 
 
-@vendors_api.post(f"/vendors/<{_ID}:vendor_id>/status")
+@vendors_api.post("/vendors/<int:vendor_id>/status")
 @require_roles(*VENDOR_WRITERS)
 @operation("Suspend a vendor or make it active again (audited with the reason)", tags=["vendors"],
            path=VENDOR_ID, body=VendorStatusIn, idempotency_key="optional",
@@ -102,7 +105,7 @@ def set_vendor_status(vendor_id):
 
 # --- workers -------------------------------------------------------------------------------------------
 
-@vendors_api.get(f"/vendors/<{_ID}:vendor_id>/workers")
+@vendors_api.get("/vendors/<int:vendor_id>/workers")
 @require_roles(*READERS)
 @operation("A vendor's caregivers by number (resident IDs masked)", tags=["vendors"], path=VENDOR_ID,
            query=PageQuery, responses={200: ("One page of workers", WorkerListOut),
@@ -116,7 +119,7 @@ def list_workers(vendor_id):
                                          "items": [worker_data(worker) for worker in page.items]}))
 
 
-@vendors_api.post(f"/vendors/<{_ID}:vendor_id>/workers")
+@vendors_api.post("/vendors/<int:vendor_id>/workers")
 @require_roles(*WORKER_WRITERS)
 @operation("Add a caregiver to a vendor's list", tags=["vendors"], path=VENDOR_ID, body=WorkerIn,
            idempotency_key="required",
@@ -143,7 +146,7 @@ def get_worker(worker_id):
     return jsonify(WorkerOut().dump(worker_data(vendors.get_worker(db.session, current_actor(), worker_id))))
 
 
-@vendors_api.post(f"/vendors/<{_ID}:vendor_id>/workers/import")
+@vendors_api.post("/vendors/<int:vendor_id>/workers/import")
 @require_roles(*WORKER_WRITERS)
 @operation("Preview or import a caregiver file (CSV in UTF-8 / GBK, or XLSX; Chinese or English headers), all "
            "rows or none, each file once per vendor", tags=["vendors"], path=VENDOR_ID, body=ImportIn,

@@ -5,10 +5,11 @@ IDs and bank account numbers are answered masked (`3708**********1234`).
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate
 
-from ..identity import IdentityNumberError, mask_id_number, validate_credit_code, validate_resident_id
-from ..schemas import PAGE_MAX, Amount, AmountOut, QuerySchema, StrictSchema
+from ..identity import mask_id_number, validate_credit_code, validate_resident_id
+from ..funds.schemas import PageQuery
+from ..schemas import Amount, AmountOut, PageOut, StrictSchema
 from .models import CareLevel, ContractState, VendorStatus
 from .services import contracts
 from .services.vendors import BANK_NAME_MAX, ORGANISATION_NAME_MAX, WORKER_NUMBER_MAX
@@ -29,17 +30,13 @@ def _checked(check):
     return validator
 
 
-class PageQuery(QuerySchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
 # --- vendors -------------------------------------------------------------------------------------------
 
 class VendorIn(StrictSchema):
     """A vendor to register (its organisation is made with it)."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=ORGANISATION_NAME_MAX))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=ORGANISATION_NAME_MAX),
+                         metadata={"not_blank": True})
     credit_code = fields.String(required=True, validate=[validate.Length(min=1, max=40),
                                                         _checked(validate_credit_code)],
                                 metadata={"description": "统一社会信用代码, 18 characters with the GB 32100 check "
@@ -49,11 +46,6 @@ class VendorIn(StrictSchema):
     bank_name = fields.String(load_default="", validate=validate.Length(max=BANK_NAME_MAX))
     bank_account_number = fields.String(load_default="", validate=validate.Length(max=40))
     bank_account_holder = fields.String(load_default="", validate=validate.Length(max=ORGANISATION_NAME_MAX))
-
-    @validates("name")
-    def check_name(self, value, **kwargs):
-        if not value.strip():
-            raise ValidationError("must not be blank")
 
 
 class VendorStatusIn(StrictSchema):
@@ -91,20 +83,14 @@ def vendor_data(vendor) -> dict:
 
 class WorkerIn(StrictSchema):
     worker_number = fields.String(required=True, validate=validate.Length(min=1, max=WORKER_NUMBER_MAX),
-                                  metadata={"description": "the vendor's own number, unique within the vendor"})
-    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
-    resident_id = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                                  metadata={"description": "the vendor's own number, unique within the vendor",
+                                            "not_blank": True})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX), metadata={"not_blank": True})
+    resident_id = fields.String(required=True, validate=[validate.Length(min=1, max=40), _checked(validate_resident_id)],
                                 metadata={"description": "居民身份证号 (GB 11643 check digit)"})
     phone = fields.String(load_default="", validate=validate.Length(max=20))
     active_from = fields.Date(required=True)
     active_to = fields.Date(load_default=None, allow_none=True)
-
-    @validates("resident_id")
-    def check_resident_id(self, value, **kwargs):
-        try:
-            validate_resident_id(value)
-        except IdentityNumberError as error:
-            raise ValidationError(str(error)) from None
 
 
 class WorkerOut(Schema):
@@ -118,10 +104,7 @@ class WorkerOut(Schema):
     active_to = fields.Date(allow_none=True)
 
 
-class WorkerListOut(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+class WorkerListOut(PageOut):
     items = fields.List(fields.Nested(WorkerOut))
 
 
@@ -235,10 +218,7 @@ class ContractOut(Schema):
     versions = fields.List(fields.Nested(VersionOut))
 
 
-class ContractListOut(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+class ContractListOut(PageOut):
     items = fields.List(fields.Nested(ContractOut))
 
 

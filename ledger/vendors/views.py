@@ -9,7 +9,7 @@ role is offered. Resident IDs and bank account numbers are masked on every page.
 from __future__ import annotations
 
 import math
-import os
+import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,11 +24,10 @@ from ..auth.permissions import require_roles
 from ..errors import NotFound
 from ..extensions import db
 from ..identity import mask_id_number
-from ..imports import ImportFileRefused
 from ..money import fen_to_decimal_string
 from ..requests import form_write, page_argument
 from ..web.navigation import add_section
-from ..web.uploads import keep_upload, kept_upload
+from ..web.uploads import kept_upload, preview_upload
 from .forms import (AmendmentForm, ContractForm, ContractMoveForm, VendorForm, VendorStatusForm, WorkerForm,
                     WorkerImportForm)
 from .models import RECORD_ID_MAX, CareLevel
@@ -64,7 +63,37 @@ def vendor_helpers():
             "contract_state_label": lambda value: CONTRACT_STATE_LABELS.get(getattr(value, "value", value), value),
             "contract_action_label": lambda action: CONTRACT_ACTION_LABELS.get(action, action),
             "can_write_vendors": lambda: _may(*VENDOR_WRITERS), "can_write_workers": lambda: _may(*WORKER_WRITERS),
-            "can_write_contracts": lambda: _may(*CONTRACT_WRITERS), "worker_row_reason": row_reason}
+            "can_write_contracts": lambda: _may(*CONTRACT_WRITERS), "worker_row_reason": worker_row_reason}
+
+
+#: The reasons a worker file's row is refused that the registry's import does not give, in the reader's language.
+WORKER_ROW_REASONS = {
+    "this vendor has a worker with this number": _l("this vendor has a worker with this number already"),
+    "ends before it starts": _l("ends before it starts"),
+}
+_SAME_NUMBER_AS_ROW = re.compile(r"^the same worker number as row ([0-9]+)$")
+
+
+def worker_row_reason(message: str) -> str:
+    """A worker file's row error in the interface language (the registry's wording for the shared rules)."""
+    same = _SAME_NUMBER_AS_ROW.match(message)
+    if same:
+        return _("the same worker number as row %(row)s", row=same.group(1))
+    if message in WORKER_ROW_REASONS:
+        return str(WORKER_ROW_REASONS[message])
+    return row_reason(message)
+
+
+def _write_then_back(form, work, done, back: str, *, failure: str | None = None):
+    """A form posted from a record's page (a button, a status): `form_write`, and when it is refused,
+    back to that page with `failure` or the refusal itself as a flash message."""
+    answer, _status = form_write(form, work, done, refusal_field="reason" if "reason" in form else None)
+    if answer is not None:
+        return answer
+    messages = [failure] if failure else [*form.form_errors, *(error for field in form for error in field.errors)]
+    for message in messages:
+        flash(str(message), "error")
+    return redirect(back)
 
 
 # --- vendors -------------------------------------------------------------------------------------------
@@ -130,11 +159,8 @@ def vendor_status(vendor_id):
         flash(_("The vendor's status is saved."), "success")
         return redirect(url_for("vendors.vendor", vendor_id=vendor_id))
 
-    answer, _status = form_write(form, work, done)
-    if answer is not None:
-        return answer
-    flash(_("The status was not changed."), "error")
-    return redirect(url_for("vendors.vendor", vendor_id=vendor_id))
+    return _write_then_back(form, work, done, url_for("vendors.vendor", vendor_id=vendor_id),
+                            failure=_("The status was not changed."))
 
 
 # --- workers -------------------------------------------------------------------------------------------
@@ -170,26 +196,14 @@ def import_workers(vendor_id):
     user = _user()
     profile = vendors.get_vendor(db.session, user, vendor_id)
     form = WorkerImportForm()
-    parsed, previous, refusal, status = None, None, None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = 422
-        else:
-            data = form.file.data.read(IMPORT_FILE_MAX_BYTES + 1)
-            filename = os.path.basename(form.file.data.filename or "")
-            try:
-                if len(data) > IMPORT_FILE_MAX_BYTES:
-                    raise ImportFileRefused(f"the file is larger than {IMPORT_FILE_MAX_BYTES} bytes")
-                parsed = vendors.preview_worker_import(db.session, user, vendor_id, data, filename)
-                previous = vendors.worker_file_imported(db.session, vendor_id, parsed.sha256)
-                keep_upload(UPLOADS_FOLDER, parsed.sha256, data)
-                db.session.rollback()  # a preview writes nothing
-            except ImportFileRefused as error:
-                db.session.rollback()
-                refusal, status = error.message, 422
+    upload = preview_upload(
+        form, UPLOADS_FOLDER, IMPORT_FILE_MAX_BYTES,
+        lambda data, filename: vendors.preview_worker_import(db.session, user, vendor_id, data, filename),
+        lambda sha256: vendors.worker_file_imported(db.session, vendor_id, sha256))
+    parsed = upload.parsed
     apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
     return render_template("vendors/worker_import.html", vendor=profile, form=form, parsed=parsed,
-                           previous=previous, refusal=refusal, apply_form=apply_form), status
+                           previous=upload.previous, refusal=upload.refusal, apply_form=apply_form), upload.status
 
 
 @vendors_bp.post(f"/vendors/<{_ID}:vendor_id>/workers/import/apply")
@@ -215,11 +229,8 @@ def import_workers_apply(vendor_id):
                     count=body["count"]), "success")
         return redirect(url_for("vendors.vendor", vendor_id=vendor_id))
 
-    answer, _status = form_write(form, work, done)
-    if answer is not None:
-        return answer
-    flash(_("Nothing was imported: the file has errors. Correct them and upload it again."), "error")
-    return redirect(url_for("vendors.import_workers", vendor_id=vendor_id))
+    return _write_then_back(form, work, done, url_for("vendors.import_workers", vendor_id=vendor_id),
+                            failure=_("Nothing was imported: the file has errors. Correct them and upload it again."))
 
 
 # --- care budgets and contracts ------------------------------------------------------------------------
@@ -316,12 +327,7 @@ def contract_move(contract_id, action):
         flash(_("The contract is saved."), "success")
         return redirect(url_for("vendors.contract", contract_id=contract_id))
 
-    answer, status = form_write(form, work, done, refusal_field="reason")
-    if answer is not None:
-        return answer
-    for message in [*form.form_errors, *form.reason.errors]:
-        flash(str(message), "error")
-    return redirect(url_for("vendors.contract", contract_id=contract_id))
+    return _write_then_back(form, work, done, url_for("vendors.contract", contract_id=contract_id))
 
 
 @vendors_bp.route(f"/care/contracts/<{_ID}:contract_id>/amend", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, request
@@ -34,26 +35,38 @@ def kept_upload(folder: str, sha256: str) -> bytes:
     return path.read_bytes()
 
 
-def preview_upload(form, folder: str, preview, imported_before, max_bytes: int):
-    """Step 1 of every web import: when the upload `form` (a `file` field) validates, read at most
-    `max_bytes`, `preview(data, filename)` it, keep the bytes for step 2, write nothing.
+@dataclass
+class UploadPreview:
+    """What an import page shows after an upload: the parsed file (None before one), the batch of
+    an earlier import of the same file, the refusal of a file that cannot be read, the status."""
 
-    Returns (parsed, the batch that imported this file before or None, a refusal message or None,
-    the page's status)."""
+    parsed: object = None
+    previous: object = None
+    refusal: str | None = None
+    status: int = 200
+
+
+def preview_upload(form, folder: str, max_bytes: int, preview, imported_before) -> UploadPreview:
+    """Step 1 of every import page: on a valid POST of `form` (its `file` field), read at most
+    `max_bytes`, `preview(data, filename)` it (nothing is written: the session is rolled back),
+    look up `imported_before(sha256)` and keep the bytes for step 2 (`kept_upload`). A file the
+    pipeline refuses becomes `refusal` with status 422."""
+    outcome = UploadPreview()
     if request.method != "POST":
-        return None, None, None, 200
+        return outcome
     if not form.validate_on_submit():
-        return None, None, None, 422
+        outcome.status = 422
+        return outcome
     data = form.file.data.read(max_bytes + 1)
     filename = os.path.basename(form.file.data.filename or "")
     try:
         if len(data) > max_bytes:
             raise ImportFileRefused(f"the file is larger than {max_bytes} bytes")
-        parsed = preview(data, filename)
-        previous = imported_before(parsed.sha256)
-        keep_upload(folder, parsed.sha256, data)
+        outcome.parsed = preview(data, filename)
+        outcome.previous = imported_before(outcome.parsed.sha256)
+        keep_upload(folder, outcome.parsed.sha256, data)
+        db.session.rollback()  # a preview writes nothing
     except ImportFileRefused as error:
         db.session.rollback()
-        return None, None, error.message, 422
-    db.session.rollback()  # a preview writes nothing
-    return parsed, previous, None, 200
+        outcome.refusal, outcome.status = error.message, 422
+    return outcome

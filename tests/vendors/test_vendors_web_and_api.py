@@ -13,6 +13,7 @@ from ledger.aid.demo import demo_resident_id
 from ledger.auth.models import Organisation
 from ledger.extensions import db
 from ledger.journal.models import Hold, HoldState
+from ledger.money import parse_amount
 from ledger.timeutil import local_today
 from ledger.vendors.models import Contract, ContractState, VendorProfile, Worker
 
@@ -172,3 +173,21 @@ def test_the_vendor_finds_only_its_own_page_and_imports_workers(demo_app, demo_u
     assert applied.status_code == 302
     with demo_app.app_context():
         assert db.session.scalar(sa.select(Worker.vendor_id).where(Worker.worker_number == "B1")) == own
+
+
+def test_finance_records_a_government_allocation_into_a_care_budget(demo_app, demo_token_for):
+    client = demo_app.test_client()
+    finance = demo_token_for("finance")
+    before = {item["code"]: item for item in client.get("/api/v1/care/budgets", headers=finance).get_json()["items"]}
+    receipt = post(client, "/api/v1/funds/CARE-370827/receipts",
+                   {"amount": "300000.00", "source": "government", "payer_name": "鱼台县财政局",
+                    "memo": "追加照护服务预算"}, finance)
+    assert receipt.status_code == 201, receipt.get_json()
+    assert receipt.get_json()["voucher_no"].startswith(f"JZ-{local_today().year}-CARE-370827-")
+    after = {item["code"]: item for item in client.get("/api/v1/care/budgets", headers=finance).get_json()["items"]}
+    assert parse_amount(after["CARE-370827"]["posted"]) == parse_amount(before["CARE-370827"]["posted"]) + 300_000_00
+    assert after["CARE-370827"]["pending"] == before["CARE-370827"]["pending"]
+    # The relief tree does not move, and a county reviewer reads only its county's budget.
+    assert client.get("/api/v1/funds/CARE-370827", headers=finance).status_code == 404
+    yutai = client.get("/api/v1/care/budgets", headers=demo_token_for("reviewer_yutai")).get_json()["items"]
+    assert [item["code"] for item in yutai] == ["CARE-370827"]

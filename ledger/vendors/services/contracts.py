@@ -52,6 +52,7 @@ from ...errors import Conflict, NotFound, ValidationError, _l
 from ...journal import holds
 from ...journal.dates import HOLD_MAX_DAYS
 from ...journal.models import Fund, Hold, HoldState
+from ...money import MAX_AMOUNT_FEN
 from ...paging import Page
 from ...statemachine import StateMachine
 from ...text import text_problem
@@ -64,8 +65,8 @@ from .vendors import get_vendor, own_vendor_ids
 SETTLEMENT_MARGIN_DAYS = 95
 #: The longest term a contract may have.
 TERM_DAYS_MAX = 3 * 366
-CEILING_FEN_MAX = 10**14
-PRICE_FEN_MAX = 10**9
+#: As large as an amount may be at the edge (`ledger.money`): the schema and the service agree.
+CEILING_FEN_MAX = PRICE_FEN_MAX = MAX_AMOUNT_FEN
 VISITS_MAX = 62
 MINUTES_MAX = 1440
 NOTE_MAX = 500
@@ -432,24 +433,23 @@ def activate_contract(session, who, contract_id: int, *, now: datetime | None = 
     return contract
 
 
-def suspend_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
-    """active -> suspended; the commitment stays."""
+def _move(session, who, contract_id: int, action: str, reason: str) -> Contract:
     actor = require(who, "care.contracts.write")
     contract = get_contract(session, actor, contract_id)
-    CONTRACT_MACHINE.move(session, contract, "suspend", user_id=actor.user_id, reason=_checked_note(reason),
+    CONTRACT_MACHINE.move(session, contract, action, user_id=actor.user_id, reason=_checked_note(reason),
                           target=contract.number)
     session.flush()
     return contract
+
+
+def suspend_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
+    """active -> suspended; the commitment stays."""
+    return _move(session, who, contract_id, "suspend", reason)
 
 
 def resume_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
     """suspended -> active."""
-    actor = require(who, "care.contracts.write")
-    contract = get_contract(session, actor, contract_id)
-    CONTRACT_MACHINE.move(session, contract, "resume", user_id=actor.user_id, reason=_checked_note(reason),
-                          target=contract.number)
-    session.flush()
-    return contract
+    return _move(session, who, contract_id, "resume", reason)
 
 
 def end_contract(session, who, contract_id: int, *, reason: str = "", now: datetime | None = None) -> Contract:
