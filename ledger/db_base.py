@@ -42,6 +42,16 @@ def is_postgres(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def insert_rows(session, table: sa.Table, rows: list[dict]) -> None:
+    """Insert many rows at once: COPY on PostgreSQL (`copy_rows`), a multi-row INSERT on SQLite."""
+    if not rows:
+        return
+    if is_postgres(session):
+        copy_rows(session, table, rows)
+    else:
+        session.execute(sa.insert(table), rows)
+
+
 def copy_rows(session, table: sa.Table, rows: list[dict]) -> None:
     """COPY `rows` (dicts with the same keys) into `table` on the session's PostgreSQL connection,
     inside its transaction. The database's triggers and constraints check them as for an INSERT;

@@ -1,5 +1,6 @@
 """Demo data of the real shape: Jining, its 11 counties, 333 villages / communities,
-the bureaus, a charity organisation per county, care vendors, one user per role.
+the bureaus, a charity organisation per county, care vendors, one user per role, the 32,000
+supported persons under home care.
 
 Idempotent: every row is found by its stable code first and created only if missing.
 """
@@ -17,6 +18,7 @@ from .auth.services import hash_password
 from .aid.demo import seed_applications, seed_persons
 from .funds.demo import seed_funds
 from .vendors.demo import seed_care
+from .vendors.person_demo import seed_supported_persons
 
 CITY = ("370800", "济宁市", "Jining")
 
@@ -66,6 +68,7 @@ class SeedResult:
     credentials: list[tuple[str, str, str]] | None = None  # (username, role, password) created now
     created_persons: int = 0
     created_applications: int = 0
+    created_supported_persons: int = 0
 
 
 def village_names(county_code: str, townships: list[str], count: int) -> list[str]:
@@ -151,4 +154,5 @@ def seed(session: Session) -> SeedResult:
     result.created_persons = seed_persons(session)
     seed_care(session)
     result.created_applications = seed_applications(session)
+    result.created_supported_persons = seed_supported_persons(session)
     return result

@@ -733,6 +733,20 @@ def _insert_batch(session, values: dict):
     return session.execute(statement).scalar_one_or_none()
 
 
+def batch_of(session, kind: str, sha256: str) -> ImportBatch | None:
+    """The batch that applied this file for this kind of import, if one did."""
+    return session.scalar(sa.select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == sha256))
+
+
+def masked_errors(parsed: ParsedImport, keys: Sequence[str]) -> ParsedImport:
+    """`parsed` with the value of every error in the columns `keys` masked (ID and account numbers):
+    the file-level checks report values as written."""
+    for index, error in enumerate(parsed.errors):
+        if error.key in keys and isinstance(error.value, str) and "*" not in error.value:
+            parsed.errors[index] = error._replace(value=mask_id_number(error.value))
+    return parsed
+
+
 def _existing_batch(session, kind: str, sha256: str) -> ImportBatch:
     return session.scalars(sa.select(ImportBatch).where(ImportBatch.kind == kind,
                                                          ImportBatch.sha256 == sha256)).one()

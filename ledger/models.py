@@ -19,3 +19,9 @@ from .documents.models import DocumentLink, StoredDocument  # noqa: F401,E402
 from .vendors.models import Contract, ContractVersion, VendorProfile, Worker  # noqa: F401,E402
 from .aid.application_models import (  # noqa: F401,E402
     Application, ApplicationNumber, TierBand, TierFactor, TierPolicy, TierPolicyVersion)
+from .vendors.person_models import (  # noqa: F401,E402
+    CareAssessment,
+    CareAssignment,
+    SupportedPerson,
+    SupportedStatusChange,
+)

@@ -319,6 +319,29 @@ FEATURES += [
     Case("POST", f"{APPLICATION}/999999/paperwork-complete", only("reviewer", status=400)),
 ]
 
+# Supported persons under home care: admin, finance, auditors and reviewers read, vendors the persons
+# they care or cared for; reviewers and admins record; charity users get 403 everywhere. seed-demo's
+# supported person 1 lives in Rencheng, cared for by HL-370800-01 (the demo vendor's own), person 9441
+# in Zoucheng by HL-370800-02. Write rows send an empty body (422), so nothing is recorded.
+FEATURES += [
+    Case("GET", "/care/persons", only(*CARE_READERS)),
+    Case("GET", "/care/persons/1", only(*CARE_READERS)),
+    Case("GET", "/care/persons/9441", NOT_THE_VENDORS),
+    Case("POST", "/care/persons/1/assessments", only("admin", "reviewer", status=422), data={}),
+    Case("POST", "/care/persons/1/statuses", only("admin", "reviewer", status=422), data={}),
+    Case("POST", "/care/persons/1/assignments", only("admin", "reviewer", status=422), data={}),
+    Case("GET", "/care/persons/import", only("admin", "reviewer")),
+    Case("POST", "/care/persons/import", only("admin", "reviewer", status=422), data={}),
+    Case("POST", "/care/persons/import/apply", only("admin", "reviewer", status=404), data={}),
+    Case("GET", "/api/v1/care/persons", only(*CARE_READERS)),
+    Case("GET", "/api/v1/care/persons/1", only(*CARE_READERS)),
+    Case("GET", "/api/v1/care/persons/9441", NOT_THE_VENDORS),
+    Case("POST", "/api/v1/care/persons/1/assessments", only("admin", "reviewer", status=422), json={}),
+    Case("POST", "/api/v1/care/persons/1/statuses", only("admin", "reviewer", status=422), json={}),
+    Case("POST", "/api/v1/care/persons/1/assignments", only("admin", "reviewer", status=422), json={}),
+    Case("POST", "/api/v1/care/persons/import", only("admin", "reviewer", status=422), json={}),
+]
+
 MATRIX = WEB + API + FEATURES
 
 

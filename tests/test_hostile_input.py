@@ -101,7 +101,10 @@ WRITER = {"/api/v1/users": "admin", "/api/v1/organisations": "admin", "/api/v1/p
           **{f"/api/v1/aid/applications{tail}": "reviewer" for tail in (
               "", "/{application_id}/resubmit", "/{application_id}/withdraw", "/{application_id}/approve",
               "/{application_id}/return", "/{application_id}/reject", "/{application_id}/escalate",
-              "/{application_id}/cancel-approval", "/{application_id}/follow-up")}}
+              "/{application_id}/cancel-approval", "/{application_id}/follow-up")},
+          "/api/v1/care/persons/{person_id}/assessments": "reviewer",
+          "/api/v1/care/persons/{person_id}/statuses": "reviewer",
+          "/api/v1/care/persons/{person_id}/assignments": "reviewer", "/api/v1/care/persons/import": "reviewer"}
 
 
 def _write_operations(document):

@@ -38,6 +38,12 @@ REVEALERS = (Role.finance, Role.reviewer)
 
 aid_api = Blueprint("aid", __name__, url_prefix="/aid")
 
+#: What an import call answers (the registry's and every other file of persons).
+IMPORT_RESPONSES = {200: ("The preview, or the import done (`applied`), or the file recognised as imported before "
+                          "(`already_imported`)", ImportOut),
+                    422: "`import_has_errors` when applying a file with bad rows (nothing written; `row_errors` "
+                         "lists row, column and reason), or `import_file_refused`"}
+
 PERSON_ID = {"person_id": {"description": "the person's number", "minimum": 1, "maximum": PERSON_ID_MAX}}
 
 
@@ -104,25 +110,27 @@ def register_person():
 @require_roles(*WRITERS)
 @operation("Preview or import a registry file (CSV in UTF-8 / GBK / GB18030, or XLSX; Chinese or English "
            "headers), all rows or none, each file once", tags=["aid"], body=ImportIn, idempotency_key="optional",
-           responses={200: ("The preview, or the import done (`applied`), or the file recognised as imported "
-                            "before (`already_imported`)", ImportOut),
-                      422: "`import_has_errors` when applying a file with bad rows (nothing written; "
-                           "`row_errors` lists row, column and reason), or `import_file_refused`"})
+           responses=IMPORT_RESPONSES)
 def import_persons():
     """Import a registry file."""
-    data = load_body()
+    return import_answer(services, load_body())
+
+
+def import_answer(feature_services, data: dict):
+    """Preview or apply an uploaded file through a feature's import services (`preview_import`,
+    `apply_import`, `already_imported`: the registry's, the supported persons'), answered as `ImportOut`."""
     content = base64.b64decode(data["content_base64"])
 
     def work(_key):
         actor = current_actor()
         if data["apply"]:
-            parsed, outcome = services.apply_import(db.session, actor, content, data["filename"])
+            parsed, outcome = feature_services.apply_import(db.session, actor, content, data["filename"])
             return import_data(parsed, already=not outcome.applied_now, applied=outcome.applied_now,
-                                batch_id=outcome.batch.id)
-        parsed = services.preview_import(db.session, actor, content, data["filename"])
-        previous = services.already_imported(db.session, parsed.sha256)
+                               batch_id=outcome.batch.id)
+        parsed = feature_services.preview_import(db.session, actor, content, data["filename"])
+        previous = feature_services.already_imported(db.session, parsed.sha256)
         return import_data(parsed, already=previous is not None, applied=False,
-                            batch_id=previous.id if previous is not None else None)
+                           batch_id=previous.id if previous is not None else None)
 
     return api_write(work, status=200)
 

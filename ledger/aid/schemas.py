@@ -276,6 +276,8 @@ def person_detail(person, members) -> dict:
     data["members"] = [{"id": member.id, "name": member.name, "relation": member.relation.value,
                         "resident_id_masked": mask_id_number(member.resident_id)} for member in members]
     return data
+
+
 # --- tier policies and applications ---------------------------------------------------------------
 
 from ..schemas import Amount, AmountOut, LocalDateTime  # noqa: E402

@@ -166,6 +166,29 @@ def household_members(session, who, person: Person) -> list[Person]:
                                                         person_scope(actor)).order_by(Person.id)))
 
 
+def county_in_sight(session, actor: Actor, county_code: str, sees=None) -> int:
+    """The id of the county `county_code` names, for a list's county filter (any feature's); NotFound
+    naming the `county` field when there is none, or `sees(actor, county_id)` (default: the county
+    is the actor's, or the actor sees the city) says the actor may not see it."""
+    county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code, Region.level == RegionLevel.county))
+    if county_id is None or not (sees or _sees_county)(actor, county_id):
+        raise NotFound(_l("No county %(code)s that you may see.", code=county_code),
+                       fields={"county": [_l("no such county in your sight")]})
+    return county_id
+
+
+def person_search(search: str, name_column, resident_id_column):
+    """A SQL condition for a search box over persons (any feature's): a whole resident ID, its last
+    4-6 characters, or a part of the name."""
+    upper = search.upper()
+    if re.fullmatch(r"[0-9]{17}[0-9X]", upper):
+        return resident_id_column == upper
+    if re.fullmatch(r"[0-9X]{4,6}", upper):
+        return resident_id_column.like("%" + upper)
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return name_column.like("%" + escaped + "%", escape="\\")
+
+
 def list_persons(session, who, *, search: str = "", county_code: str | None = None, page: int = 1,
                  per_page: int = 50) -> Page:
     """Persons in sight, newest first; `search` matches a name, the last digits of a resident ID,
@@ -174,21 +197,9 @@ def list_persons(session, who, *, search: str = "", county_code: str | None = No
     conditions = [person_scope(actor)]
     search = (search or "").strip()[:SEARCH_MAX]
     if search:
-        upper = search.upper()
-        if re.fullmatch(r"[0-9]{17}[0-9X]", upper):
-            conditions.append(Person.resident_id == upper)
-        elif re.fullmatch(r"[0-9X]{4,6}", upper):
-            conditions.append(Person.resident_id.like("%" + upper))
-        else:
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(Person.name.like("%" + escaped + "%", escape="\\"))
+        conditions.append(person_search(search, Person.name, Person.resident_id))
     if county_code:
-        county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code,
-                                                             Region.level == RegionLevel.county))
-        if county_id is None or not _sees_county(actor, county_id):
-            raise NotFound(_l("No county %(code)s that you may see.", code=county_code),
-                           fields={"county": [_l("no such county in your sight")]})
-        conditions.append(Person.county_id == county_id)
+        conditions.append(Person.county_id == county_in_sight(session, actor, county_code))
     where = sa.and_(*conditions)
     total = session.scalar(sa.select(sa.func.count()).select_from(Person).where(where))
     items = list(session.scalars(sa.select(Person).where(where).options(selectinload(Person.categories),
@@ -426,21 +437,27 @@ def _row_input(row: imports.Row) -> PersonInput:
                        bank_account_holder=row.get("bank_account_holder") or "")
 
 
+def village_check(session, actor: Actor, key: str = "village_code") -> imports.Check:
+    """An import check (any feature's file of persons): each row's village or community code is known
+    and in the actor's county; one query for the whole file."""
+
+    def villages(rows):
+        codes = sorted({row[key] for row in rows})
+        found = dict(session.execute(sa.select(Region.code, Region.parent_id).where(
+            Region.code.in_(codes), Region.level == RegionLevel.village)).all()) if codes else {}
+        return [imports.RowError(row.row_number, key, row[key],
+                                 "unknown village or community code" if row[key] not in found
+                                 else "a village outside your county")
+                for row in rows if not (row[key] in found and _sees_county(actor, found[row[key]]))]
+
+    return villages
+
+
 def _row_checks(session, actor: Actor, checked: dict | None = None):
     """The file-level checks of a registry import: villages known and in the actor's county, an ID
     once in the file and not yet in the registry, heads of household in the file or the registry,
     each row's own field rules (the same as a single registration's). `checked`, when given,
     keeps each row's checked input by row number for the write that follows (`_insert_rows`)."""
-
-    def villages(rows):
-        codes = sorted({row["village_code"] for row in rows})
-        found = dict(session.execute(sa.select(Region.code, Region.parent_id).where(
-            Region.code.in_(codes), Region.level == RegionLevel.village)).all()) if codes else {}
-        return [imports.RowError(row.row_number, "village_code", row["village_code"],
-                                 "unknown village or community code" if row["village_code"] not in found
-                                 else "a village outside your county")
-                for row in rows
-                if not (row["village_code"] in found and _sees_county(actor, found[row["village_code"]]))]
 
     def registered(values):
         if is_postgres(session):  # one array parameter, not one parameter per ID
@@ -482,17 +499,14 @@ def _row_checks(session, actor: Actor, checked: dict | None = None):
             errors.append(imports.RowError(row.row_number, "household_head_resident_id", mask_id_number(head), message))
         return errors
 
-    return [villages, imports.duplicates_within_file("resident_id", message="the same resident ID as row {first}"),
+    return [village_check(session, actor),
+            imports.duplicates_within_file("resident_id", message="the same resident ID as row {first}"),
             imports.registry_conflicts("resident_id", registered, message="is already registered",
                                        chunk_size=50_000 if is_postgres(session) else 1000), heads, rules]
 
 
 def _masked_errors(parsed: imports.ParsedImport) -> imports.ParsedImport:
-    for index, error in enumerate(parsed.errors):
-        if error.key in ("resident_id", "household_head_resident_id", "bank_account_number") \
-                and isinstance(error.value, str) and "*" not in error.value:
-            parsed.errors[index] = error._replace(value=mask_id_number(error.value))
-    return parsed
+    return imports.masked_errors(parsed, ("resident_id", "household_head_resident_id", "bank_account_number"))
 
 
 def _reserved_ids(session, table: sa.Table, count: int) -> list[int]:
@@ -593,8 +607,7 @@ def preview_import(session, who, data: bytes, filename: str = "") -> imports.Par
 
 
 def already_imported(session, sha256: str) -> imports.ImportBatch | None:
-    return session.scalar(sa.select(imports.ImportBatch).where(imports.ImportBatch.kind == IMPORT_KIND,
-                                                               imports.ImportBatch.sha256 == sha256))
+    return imports.batch_of(session, IMPORT_KIND, sha256)
 
 
 def apply_import(session, who, data: bytes, filename: str = "") -> tuple[imports.ParsedImport, imports.ApplyOutcome]:

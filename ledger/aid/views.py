@@ -337,15 +337,7 @@ def new_person():
 @require_roles(*WRITERS)
 def import_persons():
     """Step 1: upload and preview (nothing is written to the registry)."""
-    user = _user()
-    form = ImportUploadForm()
-    upload = preview_upload(form, UPLOADS_FOLDER, IMPORT_FILE_MAX_BYTES,
-                            lambda data, filename: services.preview_import(db.session, user, data, filename),
-                            lambda sha256: services.already_imported(db.session, sha256))
-    parsed = upload.parsed
-    apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
-    return render_template("aid/import.html", form=form, parsed=parsed, previous=upload.previous,
-                           refusal=upload.refusal, apply_form=apply_form), upload.status
+    return preview_page(services, ImportUploadForm(), UPLOADS_FOLDER, "aid/import.html")
 
 
 @aid_bp.post("/persons/import/apply")
@@ -353,13 +345,31 @@ def import_persons():
 @require_roles(*WRITERS)
 def import_apply():
     """Step 2: import the previewed file, all rows or none, once."""
+    return apply_previewed(services, UPLOADS_FOLDER, "aid.persons", "aid.import_persons")
+
+
+def preview_page(feature_services, form, folder: str, template: str):
+    """An import's step 1 for any feature's file of persons (`preview_import`, `already_imported`)."""
+    user = _user()
+    upload = preview_upload(form, folder, IMPORT_FILE_MAX_BYTES,
+                            lambda data, filename: feature_services.preview_import(db.session, user, data, filename),
+                            lambda sha256: feature_services.already_imported(db.session, sha256))
+    parsed = upload.parsed
+    apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
+    return render_template(template, form=form, parsed=parsed, previous=upload.previous, refusal=upload.refusal,
+                           apply_form=apply_form), upload.status
+
+
+def apply_previewed(feature_services, folder: str, done_endpoint: str, retry_endpoint: str):
+    """An import's step 2 for any feature's file of persons (`apply_import`): the kept upload, all rows
+    or none, once; then the list (`done_endpoint`), or the upload page again when the file has errors."""
     form = ImportApplyForm()
     if not form.validate_on_submit():
         raise NotFound("no such upload")
-    data = kept_upload(UPLOADS_FOLDER, form.sha256.data)
+    data = kept_upload(folder, form.sha256.data)
 
     def work(_key):
-        _parsed, outcome = services.apply_import(db.session, _user(), data, form.filename.data or "")
+        _parsed, outcome = feature_services.apply_import(db.session, _user(), data, form.filename.data or "")
         return {"applied_now": outcome.applied_now, "count": outcome.batch.row_count}
 
     def done(body):
@@ -368,13 +378,13 @@ def import_apply():
         else:
             flash(_("This file was imported before (%(count)s persons); nothing was imported again.",
                     count=body["count"]), "success")
-        return redirect(url_for("aid.persons"))
+        return redirect(url_for(done_endpoint))
 
     answer, _status = form_write(form, work, done)
     if answer is not None:
         return answer
     flash(_("Nothing was imported: the file has errors. Correct them and upload it again."), "error")
-    return redirect(url_for("aid.import_persons"))
+    return redirect(url_for(retry_endpoint))
 
 
 def register(app):

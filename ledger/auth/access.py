@@ -67,6 +67,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "aid.applications.review": frozenset({Role.reviewer}),
     "aid.applications.pay": frozenset({Role.finance}),
     "aid.applications.follow_up": frozenset({Role.reviewer, Role.charity}),
+    # Supported persons under home care: vendors see the persons they care for, charities none.
+    "care.persons.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor}),
+    "care.persons.write": frozenset({Role.admin, Role.reviewer}),
 }
 
 #: Roles that see every county whatever their organisation.

@@ -612,5 +612,3 @@ def upsert_day_totals(session, rows) -> None:
     session.execute(statement, _one_or_many([{"account_id": account_id, "value_on": value_on, "debit_fen": debit,
                                               "credit_fen": credit}
                                              for account_id, value_on, debit, credit in sorted(rows)]))
-
-

@@ -98,6 +98,7 @@ def entered_data(demo_app):
     from ledger.documents.models import DocumentLink, StoredDocument
     from ledger.journal.models import Hold, JournalEntry
     from ledger.vendors.models import ContractVersion, VendorProfile, Worker
+    from ledger.vendors.person_models import CareAssessment, SupportedPerson, SupportedStatusChange
 
     with demo_app.app_context():
         texts = set()
@@ -105,6 +106,8 @@ def entered_data(demo_app):
                        JournalEntry.memo, JournalEntry.reversal_reason, Hold.payee_name, Hold.memo,
                        Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
                        StoredDocument.filename, DocumentLink.filename,
+                       SupportedPerson.name, SupportedPerson.address, CareAssessment.assessor,
+                       SupportedStatusChange.note,
                        VendorProfile.contact_name, VendorProfile.bank_name, VendorProfile.bank_account_holder,
                        Worker.name, ContractVersion.note,
                        Application.diagnosis, Application.hospital, Application.description,
