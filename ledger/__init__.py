@@ -61,6 +61,9 @@ def create_app(config=None) -> Flask:
     features = _features()
     for feature in features:
         feature.register(app)
+    from . import documents
+
+    documents.register(app)  # the download route every feature's documents share
     api_blueprints = [feature.api_blueprint() for feature in features]
     api = create_api_blueprint(api_blueprints)
     app.register_blueprint(api)

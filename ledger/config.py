@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class BaseConfig:
             "REPORTS_DIR": os.path.join(instance_path, "reports"),
             # Uploaded files waiting between a preview and their import, stored by SHA-256 (outside the web root).
             "UPLOADS_DIR": os.path.join(instance_path, "uploads"),
+            # Documents attached to records (`ledger.documents`), one file per content, named by its SHA-256.
+            "DOCUMENTS_DIR": os.environ.get("LEDGER_DOCUMENTS_DIR") or os.path.join(instance_path, "documents"),
             "REDIS_URL": os.environ.get("REDIS_URL", ""),
             # While the database cannot be reached, requests answer 503 with this Retry-After.
             "DATABASE_RETRY_AFTER_SECONDS": 5,
@@ -138,6 +141,8 @@ class TestingConfig(BaseConfig):
             SQLALCHEMY_DATABASE_URI=normalise_database_url(os.environ.get("LEDGER_TEST_DATABASE_URL", "sqlite://")),
             LOGIN_LOCKOUT_BASE_SECONDS=60,
             REPORT_QUEUE="thread",
+            # Each test app its own store, created when the first document is written.
+            DOCUMENTS_DIR=os.path.join(tempfile.gettempdir(), "ledger-test-documents-" + secrets.token_hex(8)),
             # High enough for any test's own requests; the rate-limit tests set their own.
             RATELIMIT_LOGIN_PER_ADDRESS="10000 per minute",
             RATELIMIT_LOGIN_PER_USERNAME="10000 per minute",

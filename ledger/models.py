@@ -17,3 +17,4 @@ from .imports import ImportBatch  # noqa: F401,E402
 from .aid.models import Household, Person, PersonCategory  # noqa: F401,E402
 from .aid.application_models import (  # noqa: F401,E402
     Application, ApplicationNumber, TierBand, TierFactor, TierPolicy, TierPolicyVersion)
+from .documents.models import DocumentLink, StoredDocument  # noqa: F401,E402

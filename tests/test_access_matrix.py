@@ -210,6 +210,8 @@ FEATURES += [
     Case("POST", "/api/v1/aid/persons", only("reviewer", "charity", status=422), json={}),
     Case("POST", "/api/v1/aid/persons/import", only("reviewer", "charity", status=422), json={}),
     Case("POST", "/api/v1/aid/persons/3/reveal", only("finance", "reviewer")),
+    # A document answers only those who may see its record; the demo attaches none: no such document.
+    Case("GET", "/documents/1", everyone(404)),
 ]
 
 MATRIX = WEB + API + FEATURES

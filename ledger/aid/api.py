@@ -16,10 +16,12 @@ from ..auth.permissions import current_actor, require_roles
 from ..extensions import db
 from ..openapi import operation
 from ..requests import api_write, load_body, load_query
-from . import services
-from .models import PERSON_ID_MAX
-from .schemas import (ImportIn, ImportOut, PersonFullOut, PersonIn, PersonListOut, PersonOut, PersonsQuery,
-                      person_data, person_input)
+from . import edits, services
+from .models import PERSON_ID_MAX, Category, Relation
+from .schemas import (BankCardIn, CategoryEndIn, CategoryIn, ContactIn, HouseholdHeadIn, HouseholdMemberIn, ImportIn,
+                      ImportOut, PersonDetailOut, PersonFullOut, PersonIn, PersonListOut, PersonOut, PersonsQuery,
+                      person_data, person_detail, person_input)
+from .services import CategoryInput
 
 READERS = (Role.admin, Role.finance, Role.reviewer, Role.charity, Role.auditor)
 WRITERS = (Role.reviewer, Role.charity)
@@ -122,3 +124,137 @@ def _import_body(parsed, *, already: bool, applied: bool, batch_id) -> dict:
                              "encoding": parsed.encoding, "sha256": parsed.sha256, "row_count": parsed.row_count,
                              "ok": already or parsed.ok, "already_imported": already, "applied": applied,
                              "batch_id": batch_id, "errors": errors})
+
+
+# --- changes to a registered person (each audited; Idempotency-Key required) -----------------------
+
+CATEGORY_ID = {"category_id": {"description": "the category period's number", "minimum": 1,
+                               "maximum": PERSON_ID_MAX}}
+MEMBER_ID = {"member_id": {"description": "the member's person number", "minimum": 1, "maximum": PERSON_ID_MAX}}
+_CHANGED = {200: ("The person as changed (masked), with category numbers and household members", PersonDetailOut),
+            404: "No such person, or outside your sight"}
+
+
+def _changed(person_id):
+    actor = current_actor()
+    person = services.get_person(db.session, actor, person_id)
+    return PersonDetailOut().dump(person_detail(person, services.household_members(db.session, actor, person)))
+
+
+@aid_api.patch(f"/persons/<int(max={PERSON_ID_MAX}):person_id>")
+@require_roles(*WRITERS)
+@operation("Change a person's phone, address or village (the county follows the village)", tags=["aid"],
+           path=PERSON_ID, body=ContactIn, idempotency_key="required",
+           responses={**_CHANGED, 422: "Invalid fields, or a village outside your county (`village_code`)"})
+def change_contact(person_id):
+    """Change contact details."""
+    data = load_body()
+
+    def work(_key):
+        edits.change_contact(db.session, current_actor(), person_id, edits.ContactChange(**data))
+        return _changed(person_id)
+
+    return api_write(work, status=200)
+
+
+@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/categories")
+@require_roles(*WRITERS)
+@operation("Add a category with its start date (and end date, if known)", tags=["aid"], path=PERSON_ID,
+           body=CategoryIn, idempotency_key="required",
+           responses={**_CHANGED, 409: "`category_periods_overlap`: another period of the same category overlaps",
+                      422: "Invalid fields (a disability without its grade 1-4, an end before the start)"})
+def add_category(person_id):
+    """Add a category period."""
+    data = load_body()
+
+    def work(_key):
+        edits.add_category(db.session, current_actor(), person_id, CategoryInput(
+            Category(data["category"]), data["starts_on"], data["ends_on"], data["disability_grade"]))
+        return _changed(person_id)
+
+    return api_write(work, status=200)
+
+
+@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/categories/"
+              f"<int(max={PERSON_ID_MAX}):category_id>/end")
+@require_roles(*WRITERS)
+@operation("End an open category period", tags=["aid"], path={**PERSON_ID, **CATEGORY_ID}, body=CategoryEndIn,
+           idempotency_key="required",
+           responses={**_CHANGED, 422: "An end before the start, or a period ended already (`ends_on`)"})
+def end_category(person_id, category_id):
+    """End a category period."""
+    data = load_body()
+
+    def work(_key):
+        edits.end_category(db.session, current_actor(), person_id, category_id, data["ends_on"])
+        return _changed(person_id)
+
+    return api_write(work, status=200)
+
+
+@aid_api.patch(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/bank-card")
+@require_roles(*WRITERS)
+@operation("Set or remove the bank card aid is paid to (the audit log keeps the numbers masked)", tags=["aid"],
+           path=PERSON_ID, body=BankCardIn, idempotency_key="required",
+           responses={**_CHANGED, 422: "Invalid fields, or a card without its bank, number or holder"})
+def change_bank_card(person_id):
+    """Change the bank card."""
+    data = load_body()
+
+    def work(_key):
+        edits.change_bank_card(db.session, current_actor(), person_id, bank_name=data["bank_name"],
+                               account_number=data["bank_account_number"], holder=data["bank_account_holder"])
+        return _changed(person_id)
+
+    return api_write(work, status=200)
+
+
+@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/head")
+@require_roles(*WRITERS)
+@operation("Make the person the head of their household; the former head stays a member", tags=["aid"],
+           path=PERSON_ID, body=HouseholdHeadIn, idempotency_key="required", responses=_CHANGED)
+def set_household_head(person_id):
+    """Set the head of household."""
+    data = load_body()
+
+    def work(_key):
+        edits.set_household_head(db.session, current_actor(), person_id, Relation(data["previous_head_relation"]))
+        return _changed(person_id)
+
+    return api_write(work, status=200)
+
+
+@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members")
+@require_roles(*WRITERS)
+@operation("Add a registered person to this person's household, with their relation to the head", tags=["aid"],
+           path=PERSON_ID, body=HouseholdMemberIn, idempotency_key="required",
+           responses={**_CHANGED, 409: "`household_change_refused`: a member already, or the head of another "
+                                       "household with members",
+                      422: "A resident ID that is not valid or not in the registry of your county"})
+def add_household_member(person_id):
+    """Add a household member."""
+    data = load_body()
+
+    def work(_key):
+        edits.add_household_member(db.session, current_actor(), person_id, data["resident_id"],
+                                   Relation(data["relation"]))
+        return _changed(person_id)
+
+    return api_write(work, status=200)
+
+
+@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members/"
+              f"<int(max={PERSON_ID_MAX}):member_id>/remove")
+@require_roles(*WRITERS)
+@operation("Take a member out of the household; they become the head of a household of their own", tags=["aid"],
+           path={**PERSON_ID, **MEMBER_ID}, idempotency_key="required",
+           responses={**_CHANGED, 409: "`household_change_refused`: the head is not removed (set another head "
+                                       "first)"})
+def remove_household_member(person_id, member_id):
+    """Remove a household member."""
+
+    def work(_key):
+        edits.remove_household_member(db.session, current_actor(), person_id, member_id)
+        return _changed(person_id)
+
+    return api_write(work, status=200)

@@ -201,3 +201,81 @@ def person_data(person, created: bool | None = None) -> dict:
     if created is not None:
         data["created"] = created
     return data
+
+
+# --- changes to a registered person ---------------------------------------------------------------
+
+class ContactIn(StrictSchema):
+    """The fields to change (absent: unchanged)."""
+
+    phone = fields.String(validate=validate.Length(max=20))
+    address = fields.String(validate=validate.Length(max=ADDRESS_MAX))
+    village_code = fields.String(validate=validate.Length(min=1, max=20),
+                                 metadata={"description": "a village / community of your county, e.g. 370827-001; "
+                                                          "the person's county follows it"})
+
+    @validates("phone")
+    def check_phone(self, value, **kwargs):
+        try:
+            check_phone(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class CategoryEndIn(StrictSchema):
+    ends_on = fields.Date(required=True, metadata={"description": "the last day of the period (on or after its start)"})
+
+
+class BankCardIn(StrictSchema):
+    """A bank card: bank, number and holder together; all three empty removes the card."""
+
+    bank_name = fields.String(required=True, validate=validate.Length(max=BANK_NAME_MAX))
+    bank_account_number = fields.String(required=True, validate=validate.Length(max=40))
+    bank_account_holder = fields.String(required=True, validate=validate.Length(max=NAME_MAX))
+
+    @validates("bank_account_number")
+    def check_bank_account(self, value, **kwargs):
+        try:
+            check_bank_account(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class HouseholdHeadIn(StrictSchema):
+    previous_head_relation = fields.String(
+        load_default=Relation.other.value, validate=validate.OneOf([r.value for r in Relation if r != Relation.head]),
+        metadata={"description": "the former head's relation to the new head"})
+
+
+class HouseholdMemberIn(StrictSchema):
+    resident_id = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                                metadata={"description": "the member's resident ID (registered already)"})
+    relation = fields.String(required=True, validate=validate.OneOf([r.value for r in Relation if r != Relation.head]))
+
+
+class CategoryRowOut(CategoryOut):
+    id = fields.Integer()
+
+
+class PersonDetailOut(PersonOut):
+    """A person with the numbers of their category periods (to end one) and their household's members."""
+
+    categories = fields.List(fields.Nested(CategoryRowOut))
+    members = fields.List(fields.Nested(lambda: MemberOut()))
+
+
+class MemberOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    relation = fields.String()
+    resident_id_masked = fields.String()
+
+
+def person_detail(person, members) -> dict:
+    data = person_data(person)
+    data["categories"] = [{"id": item.id, "category": item.category.value, "starts_on": item.starts_on,
+                           "ends_on": item.ends_on, "disability_grade": item.disability_grade}
+                          for item in person.categories]
+    data["members"] = [{"id": member.id, "name": member.name, "relation": member.relation.value,
+                        "resident_id_masked": mask_id_number(member.resident_id)} for member in members]
+    return data

@@ -32,13 +32,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, selectinload
 
-from .. import imports
+from .. import documents, imports
 from ..audit import record_event
 from ..auth.access import Actor, require
 from ..auth.models import Region, RegionLevel
-from ..db_base import dialect_insert
+from ..db_base import copy_rows, dialect_insert, is_postgres
 from ..errors import Conflict, NotFound, ValidationError, _l
 from ..identity import (IdentityNumberError, mask_id_number, resident_id_birth_date, resident_id_sex,
                         validate_resident_id)
@@ -229,8 +230,17 @@ def _village(session, actor: Actor, code: str) -> Region:
     return village
 
 
-def _checked(data: PersonInput) -> tuple[dict, dict]:
-    """The person's columns from `data`, and the field errors."""
+def _same(value):
+    return value
+
+
+def _checked(data: PersonInput, *, parsed: bool = False) -> tuple[dict, dict]:
+    """The person's columns from `data`, and the field errors.
+
+    `parsed`: `data` comes from an import row whose columns already ran `check_name` (the name),
+    `validate_resident_id` (both IDs), `check_phone` and `check_bank_account`; those are not run
+    twice. Every other rule (the texts' characters, the bank card's parts, the relation, the
+    categories) is checked here for both doors."""
     errors: dict[str, list[str]] = {}
     values: dict = {}
 
@@ -242,12 +252,12 @@ def _checked(data: PersonInput) -> tuple[dict, dict]:
         except ValueError as error:
             errors[name] = [str(error)]
 
-    field("name", check_name, data.name)
-    field("resident_id", validate_resident_id, data.resident_id)
-    field("phone", check_phone, data.phone)
+    field("name", _same if parsed else check_name, data.name)
+    field("resident_id", _same if parsed else validate_resident_id, data.resident_id)
+    field("phone", _same if parsed else check_phone, data.phone)
     field("address", lambda value: check_name(value, ADDRESS_MAX, required=False), data.address)
     field("bank_name", lambda value: check_name(value, BANK_NAME_MAX, required=False), data.bank_name)
-    field("bank_account_number", check_bank_account, data.bank_account_number)
+    field("bank_account_number", _same if parsed else check_bank_account, data.bank_account_number)
     field("bank_account_holder", lambda value: check_name(value, NAME_MAX, required=False), data.bank_account_holder)
     if values.get("bank_account_number") and not (values.get("bank_name") and values.get("bank_account_holder")):
         errors.setdefault("bank_account_number", []).append(_l("a bank card needs its bank and its holder too"))
@@ -259,7 +269,7 @@ def _checked(data: PersonInput) -> tuple[dict, dict]:
             errors.setdefault("categories", []).append(
                 _l("category %(number)s: %(problem)s", number=index + 1, problem=problem))
     head = (data.household_head_resident_id or "").strip() or None
-    if head is not None:
+    if head is not None and not parsed:
         try:
             head = validate_resident_id(head)
         except IdentityNumberError as error:
@@ -350,8 +360,11 @@ RELATION_LABELS = {
 }
 
 
+_category_label = imports.choice(CATEGORY_LABELS)
+
+
 def _categories_cell(value) -> list[Category]:
-    parse = imports.choice(CATEGORY_LABELS)
+    parse = _category_label
     parts = [part for part in re.split(r"[、;；,，/]", str(value)) if part.strip()]
     return [parse(part) for part in parts]
 
@@ -429,12 +442,15 @@ def _row_checks(session, actor: Actor):
                 if not (row["village_code"] in found and _sees_county(actor, found[row["village_code"]]))]
 
     def registered(values):
+        if is_postgres(session):  # one array parameter, not one parameter per ID
+            return session.scalars(sa.select(Person.resident_id).where(
+                Person.resident_id == sa.any_(sa.cast(sa.literal(values), ARRAY(sa.String)))))
         return session.scalars(sa.select(Person.resident_id).where(Person.resident_id.in_(values)))
 
     def rules(rows):
         errors = []
         for row in rows:
-            _values, problems = _checked(_row_input(row))
+            _values, problems = _checked(_row_input(row), parsed=True)
             for key, messages in problems.items():
                 column = {"categories": "categories"}.get(key, key)
                 errors.extend(imports.RowError(row.row_number, column, None, message) for message in messages)
@@ -463,7 +479,8 @@ def _row_checks(session, actor: Actor):
         return errors
 
     return [villages, imports.duplicates_within_file("resident_id", message="the same resident ID as row {first}"),
-            imports.registry_conflicts("resident_id", registered, message="is already registered"), heads, rules]
+            imports.registry_conflicts("resident_id", registered, message="is already registered",
+                                       chunk_size=50_000 if is_postgres(session) else 1000), heads, rules]
 
 
 def _masked_errors(parsed: imports.ParsedImport) -> imports.ParsedImport:
@@ -474,27 +491,45 @@ def _masked_errors(parsed: imports.ParsedImport) -> imports.ParsedImport:
     return parsed
 
 
+def _reserved_ids(session, table: sa.Table, count: int) -> list[int]:
+    """`count` new ids of `table` from its PostgreSQL sequence, in one query."""
+    return list(session.scalars(sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                                        "FROM generate_series(1, :count)"), {"table": table.name, "count": count}))
+
+
 def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) -> None:
-    """Write the checked rows of a file with multi-row INSERTs: the heads' households, the persons,
-    their categories. The checks have proved every ID new and every head in the file or the registry;
-    an ID registered by someone else since then is caught by the unique constraint (ON CONFLICT DO
-    NOTHING returns fewer rows) and refuses the whole file."""
+    """Write the checked rows of a file set-based: the heads' households, the persons, their
+    categories; on PostgreSQL with COPY (ids reserved from the sequences first, one query per table),
+    on SQLite with multi-row INSERTs. The checks have proved every ID new and every head in the file
+    or the registry; an ID registered by someone else since then is caught by the unique constraint
+    (a unique violation during COPY; ON CONFLICT DO NOTHING returning fewer rows on SQLite) and
+    refuses the whole file. The database checks every row as for a single registration (its
+    constraints and foreign keys hold for COPY too)."""
     villages = {region.code: region for region in session.scalars(sa.select(Region).where(
         Region.code.in_(sorted({row["village_code"] for row in rows}))))}
     now = utcnow()
-    checked = [(row, data, _checked(data)[0]) for row, data in ((row, _row_input(row)) for row in rows)]
+    postgres = is_postgres(session)
+    checked = [(row, data, _checked(data, parsed=True)[0]) for row, data in ((row, _row_input(row)) for row in rows)]
     heads = [item for item in checked if item[2]["own_head"]]
-    household_ids = session.execute(
-        sa.insert(Household.__table__).returning(Household.__table__.c.id, sort_by_parameter_order=True),
-        [{"region_id": villages[row["village_code"]].id, "created_at": now} for row, _data, _values in heads],
-    ).scalars().all() if heads else []
+    household_table, table = Household.__table__, Person.__table__
+    household_rows = [{"region_id": villages[row["village_code"]].id, "created_at": now}
+                      for row, _data, _values in heads]
+    if not heads:
+        household_ids = []
+    elif postgres:
+        household_ids = _reserved_ids(session, household_table, len(heads))
+        copy_rows(session, household_table, [{"id": household_id, **values}
+                                             for household_id, values in zip(household_ids, household_rows)])
+    else:
+        household_ids = session.execute(
+            sa.insert(household_table).returning(household_table.c.id, sort_by_parameter_order=True),
+            household_rows).scalars().all()
     household_of = {values["resident_id"]: household_id
                     for (_row, _data, values), household_id in zip(heads, household_ids)}
     outside = sorted({values["head"] for _row, _data, values in checked if not values["own_head"]} - set(household_of))
     if outside:
         household_of.update(session.execute(sa.select(Person.resident_id, Person.household_id)
                                             .where(Person.resident_id.in_(outside))).all())
-    table = Person.__table__
     person_rows = []
     for row, data, values in checked:
         resident_id = values["resident_id"]
@@ -508,9 +543,22 @@ def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) 
             bank_account_number=values["bank_account_number"], bank_account_holder=values["bank_account_holder"],
             registered_by_user_id=actor.user_id, registered_by_organisation_id=actor.organisation_id,
             import_batch_id=batch_id, created_at=now))
-    inserted = dict(session.execute(
-        dialect_insert(session, table).on_conflict_do_nothing(index_elements=["resident_id"])
-        .returning(table.c.resident_id, table.c.id), person_rows).all())
+    if postgres:
+        person_ids = _reserved_ids(session, table, len(person_rows))
+        try:
+            with session.begin_nested():
+                copy_rows(session, table, [{"id": person_id, **values}
+                                           for person_id, values in zip(person_ids, person_rows)])
+        except sa.exc.IntegrityError as error:
+            if "uq_aid_persons_resident_id" not in str(error.orig):
+                raise
+            raise Conflict("a resident ID in the file was registered while the file was imported; "
+                           "nothing was imported", fields={"resident_id": ["registered meanwhile"]}) from None
+        inserted = {values["resident_id"]: person_id for person_id, values in zip(person_ids, person_rows)}
+    else:
+        inserted = dict(session.execute(
+            dialect_insert(session, table).on_conflict_do_nothing(index_elements=["resident_id"])
+            .returning(table.c.resident_id, table.c.id), person_rows).all())
     if len(inserted) != len(person_rows):
         late = next(row for row, _data, values in checked if values["resident_id"] not in inserted)
         raise Conflict(f"row {late.row_number}: the resident ID was registered while the file was imported; "
@@ -518,7 +566,9 @@ def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) 
     category_rows = [dict(person_id=inserted[values["resident_id"]], category=Category(item.category).value,
                           starts_on=item.starts_on, ends_on=item.ends_on, disability_grade=item.disability_grade)
                      for _row, data, values in checked for item in data.categories]
-    if category_rows:
+    if category_rows and postgres:
+        copy_rows(session, PersonCategory.__table__, category_rows)
+    elif category_rows:
         session.execute(sa.insert(PersonCategory.__table__), category_rows)
 
 
@@ -550,3 +600,17 @@ def apply_import(session, who, data: bytes, filename: str = "") -> tuple[imports
 
     outcome = imports.apply_once(session, IMPORT_KIND, parsed, apply_rows, actor.user_id)
     return parsed, outcome
+
+
+# --- documents of a person (an ID copy, a disability certificate ...) -----------------------------
+
+def _person_documents_read(session, actor: Actor, person_id: int) -> None:
+    get_person(session, actor, person_id)
+
+
+def _person_documents_write(session, actor: Actor, person_id: int) -> None:
+    require(actor, "aid.persons.write")
+    get_person(session, actor, person_id)
+
+
+documents.register_owner("aid_person", read=_person_documents_read, write=_person_documents_write)

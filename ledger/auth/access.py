@@ -55,6 +55,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "aid.applications.review": frozenset({Role.reviewer}),
     "aid.applications.pay": frozenset({Role.finance}),
     "aid.applications.follow_up": frozenset({Role.reviewer, Role.charity}),
+    # Documents: whether a document may be read or attached is the owning record's own check
+    # (`ledger.documents.register_owner`); auditors read and never attach.
+    "documents.read": frozenset(Role),
+    "documents.write": frozenset(Role) - {Role.auditor},
 }
 
 #: Roles that see every county whatever their organisation.

@@ -50,6 +50,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
 
+from ..db_base import copy_rows as _copy_rows  # a module name of its own: bench/posting.py times it
 from ..db_base import dialect_insert, is_postgres
 from ..errors import NotFound, _l
 from ..money import fen_to_decimal_string
@@ -613,23 +614,3 @@ def upsert_day_totals(session, rows) -> None:
                                              for account_id, value_on, debit, credit in sorted(rows)]))
 
 
-def _copy_rows(session, table: sa.Table, rows: list[dict]) -> None:
-    """COPY `rows` (dicts with the same keys) into `table` on the session's PostgreSQL connection,
-    inside its transaction. The database's triggers and constraints check them as for an INSERT;
-    its errors come out as SQLAlchemy's, as from `session.execute`."""
-    columns = list(rows[0])
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            write_row = copy.write_row  # the driver formats each row (in C with psycopg's binary build)
-            for row in rows:
-                write_row(tuple(row[column] for column in columns))
-    except connection.dialect.loaded_dbapi.Error as error:
-        invalidated = connection.dialect.is_disconnect(error, driver, None)
-        if invalidated:
-            connection.invalidate(error)
-        raise sa.exc.DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error,
-                                         connection_invalidated=invalidated,
-                                         dialect=connection.dialect) from error
