@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from .auth.models import Organisation, OrganisationKind, Region, RegionLevel, Role, User
 from .auth.services import hash_password
 from .aid.demo import seed_persons
+from .aid.policy_demo import seed_policies
 from .funds.demo import seed_funds
 
 CITY = ("370800", "济宁市", "Jining")
@@ -147,4 +148,5 @@ def seed(session: Session) -> SeedResult:
 
     seed_funds(session)
     result.created_persons = seed_persons(session)
+    seed_policies(session)
     return result
