@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from .auth.models import Organisation, OrganisationKind, Region, RegionLevel, Role, User
 from .auth.services import hash_password
-from .aid.demo import seed_persons
-from .aid.policy_demo import seed_policies
+from .aid.demo import seed_applications, seed_persons
 from .funds.demo import seed_funds
 
 CITY = ("370800", "济宁市", "Jining")
@@ -65,6 +64,7 @@ class SeedResult:
     created_organisations: int = 0
     credentials: list[tuple[str, str, str]] | None = None  # (username, role, password) created now
     created_persons: int = 0
+    created_applications: int = 0
 
 
 def village_names(county_code: str, townships: list[str], count: int) -> list[str]:
@@ -148,5 +148,5 @@ def seed(session: Session) -> SeedResult:
 
     seed_funds(session)
     result.created_persons = seed_persons(session)
-    seed_policies(session)
+    result.created_applications = seed_applications(session)
     return result

@@ -214,6 +214,43 @@ FEATURES += [
     Case("GET", "/documents/1", everyone(404)),
 ]
 
+# Tier policies and applications: charities (their own organisation's) and every other role but vendors
+# read; charities and reviewers file; reviewers decide; finance pays; admins write policies. In
+# seed-demo, application 1 is 韩进's (filed by charity_yutai), application 15 a Rencheng charity's;
+# policy 1 is the city fund's (every county sees it), policy 2 Rencheng's. Write rows send an empty
+# body (422) or no Idempotency-Key (400) or name no application (404), so nothing is written.
+APPLICATION = "/api/v1/aid/applications"
+FEATURES += [
+    Case("GET", APPLICATION, only(*AID_READERS)),
+    Case("GET", f"{APPLICATION}/1", only(*AID_READERS)),
+    Case("GET", f"{APPLICATION}/15", OUT_OF_COUNTY),
+    Case("GET", f"{APPLICATION}/1/history", only(*AID_READERS)),
+    Case("GET", "/api/v1/aid/queue", only("reviewer")),
+    Case("GET", "/api/v1/aid/paperwork/overdue", only(*AID_READERS)),
+    Case("GET", "/api/v1/aid/persons/1/year-to-date", only(*AID_READERS)),
+    Case("GET", "/api/v1/aid/persons/3/year-to-date", OUT_OF_COUNTY),
+    Case("GET", "/api/v1/aid/policies", only(*AID_READERS)),
+    Case("GET", "/api/v1/aid/policies/1", only(*AID_READERS)),
+    Case("GET", "/api/v1/aid/policies/2", OUT_OF_COUNTY),
+    Case("GET", "/api/v1/aid/policies/1/suggestion", only(*AID_READERS, status=422)),  # no out_of_pocket
+    Case("POST", "/api/v1/aid/policies", only("admin", status=422), json={}),
+    Case("POST", "/api/v1/aid/policies/1/versions", only("admin", status=422), json={}),
+    Case("POST", APPLICATION, only("reviewer", "charity", status=422), json={}),
+    Case("POST", f"{APPLICATION}/999999/submit", only("reviewer", "charity", status=400)),
+    Case("POST", f"{APPLICATION}/999999/resubmit", only("reviewer", "charity", status=400), json={}),
+    Case("POST", f"{APPLICATION}/999999/withdraw", only("reviewer", "charity", status=400), json={}),
+    Case("POST", f"{APPLICATION}/999999/start-review", only("reviewer", status=400)),
+    Case("POST", f"{APPLICATION}/999999/approve", only("reviewer", status=400), json={}),
+    Case("POST", f"{APPLICATION}/999999/return", only("reviewer", status=422), json={}),
+    Case("POST", f"{APPLICATION}/999999/reject", only("reviewer", status=422), json={}),
+    Case("POST", f"{APPLICATION}/999999/escalate", only("reviewer", status=422), json={}),
+    Case("POST", f"{APPLICATION}/999999/cancel-approval", only("reviewer", status=422), json={}),
+    Case("POST", f"{APPLICATION}/999999/pay", only("finance", status=400)),
+    Case("POST", f"{APPLICATION}/pay", only("finance", status=422), json={}),
+    Case("POST", f"{APPLICATION}/999999/follow-up", only("reviewer", "charity", status=422), json={}),
+    Case("POST", f"{APPLICATION}/999999/paperwork-complete", only("reviewer", status=400)),
+]
+
 MATRIX = WEB + API + FEATURES
 
 

@@ -710,14 +710,14 @@ def approve_application(session, who, application_id: int, *, amount_fen: int | 
         raise SameHands()
     reason = _reason(reason, required=False)
     version = _decision_version(session, application, now)
-    if state == S.under_review:
+    if state == S.under_review or application.policy_version_id is None:
         categories = policies.categories_on(application.person, to_local(now).date())
         suggestion = policies.suggest(version, application.out_of_pocket_fen, categories)
         application.suggested_fen = suggestion.amount_fen
         application.suggestion_text = str.__str__(suggestion.text)[:300]
         application.policy_version_id = version.id
     if amount_fen is None:
-        amount_fen = application.amount_approved_fen if state == S.escalated else application.suggested_fen
+        amount_fen = application.amount_approved_fen or application.suggested_fen
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise ValidationError(fields={"amount": [_l("must be a positive amount")]})
     if minimal_documents and Urgency(application.urgency) == Urgency.normal:

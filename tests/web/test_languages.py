@@ -92,6 +92,7 @@ def english_sentences():
 def entered_data(demo_app):
     """What people (or the demo's loader, standing in for them) typed: places, organisations, people,
     payees and payers, memos and reasons. Longest first, so a name is removed before its parts."""
+    from ledger.aid.application_models import Application, TierPolicy
     from ledger.aid.models import Person
     from ledger.auth.models import Organisation, Region, User
     from ledger.journal.models import Hold, JournalEntry
@@ -100,7 +101,9 @@ def entered_data(demo_app):
         texts = set()
         for column in (Region.name, Organisation.name, User.display_name, JournalEntry.counterparty_name,
                        JournalEntry.memo, JournalEntry.reversal_reason, Hold.payee_name, Hold.memo,
-                       Person.name, Person.address, Person.bank_name, Person.bank_account_holder):
+                       Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
+                       Application.diagnosis, Application.hospital, Application.description,
+                       Application.decision_reason, Application.follow_up_outcome, TierPolicy.name):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
     pieces = set()
     for text in texts:
