@@ -210,6 +210,23 @@ FEATURES += [
     Case("POST", "/api/v1/aid/persons", only("reviewer", "charity", status=422), json={}),
     Case("POST", "/api/v1/aid/persons/import", only("reviewer", "charity", status=422), json={}),
     Case("POST", "/api/v1/aid/persons/3/reveal", only("finance", "reviewer")),
+    # Changes to a person: registry writers only. Web rows send an empty form (422: no one-time key);
+    # API rows send an empty body (422 where fields are required) or none without an Idempotency-Key
+    # (400), so nothing is changed.
+    Case("POST", "/aid/persons/1/contact", only("reviewer", "charity", status=422), data={}),
+    Case("POST", "/aid/persons/1/bank-card", only("reviewer", "charity", status=422), data={}),
+    Case("POST", "/aid/persons/1/categories", only("reviewer", "charity", status=422), data={}),
+    Case("POST", "/aid/persons/1/categories/1/end", only("reviewer", "charity", status=422), data={}),
+    Case("POST", "/aid/persons/1/household/head", only("reviewer", "charity", status=422), data={}),
+    Case("POST", "/aid/persons/1/household/members", only("reviewer", "charity", status=422), data={}),
+    Case("POST", "/aid/persons/1/household/members/2/remove", only("reviewer", "charity", status=422), data={}),
+    Case("PATCH", "/api/v1/aid/persons/1", only("reviewer", "charity", status=400), json={}),
+    Case("POST", "/api/v1/aid/persons/1/categories", only("reviewer", "charity", status=422), json={}),
+    Case("POST", "/api/v1/aid/persons/1/categories/1/end", only("reviewer", "charity", status=422), json={}),
+    Case("PATCH", "/api/v1/aid/persons/1/bank-card", only("reviewer", "charity", status=422), json={}),
+    Case("POST", "/api/v1/aid/persons/1/household/head", only("reviewer", "charity", status=400), json={}),
+    Case("POST", "/api/v1/aid/persons/1/household/members", only("reviewer", "charity", status=422), json={}),
+    Case("POST", "/api/v1/aid/persons/1/household/members/2/remove", only("reviewer", "charity", status=400)),
     # A document answers only those who may see its record; the demo attaches none: no such document.
     Case("GET", "/documents/1", everyone(404)),
 ]

@@ -86,12 +86,16 @@ def _text_fields(document, schema: dict, path: tuple = ()) -> list[tuple]:
 
 #: A path value for each parameter of the write paths (records of the demo city where one is needed).
 PATH_VALUES = {"code": YUTAI, "voucher_no": "JZ-2026-370827-000001", "hold_id": "1", "month": "2026-01",
-               "username": "finance", "person_id": "1", "application_id": "1", "policy_id": "1"}
+               "username": "finance", "person_id": "1", "category_id": "1", "member_id": "2", "application_id": "1",
+               "policy_id": "1"}
 #: Who may read a list that auditors may not (the reviewer queue is for reviewers).
 READER = {"/api/v1/aid/queue": "reviewer"}
 #: Who may make each write (others are refused before the body is read).
 WRITER = {"/api/v1/users": "admin", "/api/v1/organisations": "admin", "/api/v1/periods/{month}/reopen": "admin",
           "/api/v1/aid/persons": "reviewer", "/api/v1/aid/persons/import": "reviewer",
+          **{f"/api/v1/aid/persons/{{person_id}}{tail}": "reviewer"
+             for tail in ("", "/categories", "/categories/{category_id}/end", "/bank-card", "/household/head",
+                          "/household/members")},
           "/api/v1/aid/policies": "admin", "/api/v1/aid/policies/{policy_id}/versions": "admin",
           **{f"/api/v1/aid/applications{tail}": "reviewer" for tail in (
               "", "/{application_id}/resubmit", "/{application_id}/withdraw", "/{application_id}/approve",

@@ -143,10 +143,16 @@ _CHANGED = {200: ("The person as changed (masked), with category numbers and hou
             404: "No such person, or outside your sight"}
 
 
-def _changed(person_id):
-    actor = current_actor()
-    person = services.get_person(db.session, actor, person_id)
-    return PersonDetailOut().dump(person_detail(person, services.household_members(db.session, actor, person)))
+def _change(person_id, apply):
+    """Run `apply(session, actor)` once per Idempotency-Key and answer the person as changed."""
+
+    def work(_key):
+        actor = current_actor()
+        apply(db.session, actor)
+        person = services.get_person(db.session, actor, person_id)
+        return PersonDetailOut().dump(person_detail(person, services.household_members(db.session, actor, person)))
+
+    return api_write(work, status=200)
 
 
 @aid_api.patch(f"/persons/<int(max={PERSON_ID_MAX}):person_id>")
@@ -157,12 +163,8 @@ def _changed(person_id):
 def change_contact(person_id):
     """Change contact details."""
     data = load_body()
-
-    def work(_key):
-        edits.change_contact(db.session, current_actor(), person_id, edits.ContactChange(**data))
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.change_contact(
+        session, actor, person_id, edits.ContactChange(**data)))
 
 
 @aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/categories")
@@ -174,13 +176,8 @@ def change_contact(person_id):
 def add_category(person_id):
     """Add a category period."""
     data = load_body()
-
-    def work(_key):
-        edits.add_category(db.session, current_actor(), person_id, CategoryInput(
-            Category(data["category"]), data["starts_on"], data["ends_on"], data["disability_grade"]))
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.add_category(session, actor, person_id, CategoryInput(
+        Category(data["category"]), data["starts_on"], data["ends_on"], data["disability_grade"])))
 
 
 @aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/categories/"
@@ -192,12 +189,8 @@ def add_category(person_id):
 def end_category(person_id, category_id):
     """End a category period."""
     data = load_body()
-
-    def work(_key):
-        edits.end_category(db.session, current_actor(), person_id, category_id, data["ends_on"])
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.end_category(
+        session, actor, person_id, category_id, data["ends_on"]))
 
 
 @aid_api.patch(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/bank-card")
@@ -208,13 +201,9 @@ def end_category(person_id, category_id):
 def change_bank_card(person_id):
     """Change the bank card."""
     data = load_body()
-
-    def work(_key):
-        edits.change_bank_card(db.session, current_actor(), person_id, bank_name=data["bank_name"],
-                               account_number=data["bank_account_number"], holder=data["bank_account_holder"])
-        return _changed(person_id)
-
-    return api_write(work, status=200)
+    return _change(person_id, lambda session, actor: edits.change_bank_card(
+        session, actor, person_id, bank_name=data["bank_name"], account_number=data["bank_account_number"],
+        holder=data["bank_account_holder"]))
 
 
 @aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/head")
@@ -224,10 +213,37 @@ def change_bank_card(person_id):
 def set_household_head(person_id):
     """Set the head of household."""
     data = load_body()
+    return _change(person_id, lambda session, actor: edits.set_household_head(
+        session, actor, person_id, Relation(data["previous_head_relation"])))
 
-    def work(_key):
-        edits.set_household_head(db.session, current_actor(), person_id, Relation(data["previous_head_relation"]))
-        return _changed(person_id)
+
+@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members")
+@require_roles(*WRITERS)
+@operation("Add a registered person to this person's household, with their relation to the head", tags=["aid"],
+           path=PERSON_ID, body=HouseholdMemberIn, idempotency_key="required",
+           responses={**_CHANGED, 409: "`household_change_refused`: a member already, or the head of another "
+                                       "household with members",
+                      422: "A resident ID that is not valid or not in the registry of your county"})
+def add_household_member(person_id):
+    """Add a household member."""
+    data = load_body()
+    return _change(person_id, lambda session, actor: edits.add_household_member(
+        session, actor, person_id, data["resident_id"], Relation(data["relation"])))
+
+
+@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members/"
+              f"<int(max={PERSON_ID_MAX}):member_id>/remove")
+@require_roles(*WRITERS)
+@operation("Take a member out of the household; they become the head of a household of their own", tags=["aid"],
+           path={**PERSON_ID, **MEMBER_ID}, idempotency_key="required",
+           responses={**_CHANGED, 409: "`household_change_refused`: the head is not removed (set another head "
+                                       "first)"})
+def remove_household_member(person_id, member_id):
+    """Remove a household member."""
+    return _change(person_id, lambda session, actor: edits.remove_household_member(
+        session, actor, person_id, member_id))
+
+
 # --- tier policies ----------------------------------------------------------------------------------
 
 POLICY_READERS = READERS
@@ -414,21 +430,6 @@ def _move(application_id, action, body=None):
     return api_write(work, status=200)
 
 
-@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members")
-@require_roles(*WRITERS)
-@operation("Add a registered person to this person's household, with their relation to the head", tags=["aid"],
-           path=PERSON_ID, body=HouseholdMemberIn, idempotency_key="required",
-           responses={**_CHANGED, 409: "`household_change_refused`: a member already, or the head of another "
-                                       "household with members",
-                      422: "A resident ID that is not valid or not in the registry of your county"})
-def add_household_member(person_id):
-    """Add a household member."""
-    data = load_body()
-
-    def work(_key):
-        edits.add_household_member(db.session, current_actor(), person_id, data["resident_id"],
-                                   Relation(data["relation"]))
-        return _changed(person_id)
 _MOVE = {404: "No such application, or outside your sight",
          409: "`illegal_transition`: the application's state does not allow this move"}
 
@@ -563,21 +564,6 @@ def pay_applications():
     return api_write(work, status=200)
 
 
-@aid_api.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/household/members/"
-              f"<int(max={PERSON_ID_MAX}):member_id>/remove")
-@require_roles(*WRITERS)
-@operation("Take a member out of the household; they become the head of a household of their own", tags=["aid"],
-           path={**PERSON_ID, **MEMBER_ID}, idempotency_key="required",
-           responses={**_CHANGED, 409: "`household_change_refused`: the head is not removed (set another head "
-                                       "first)"})
-def remove_household_member(person_id, member_id):
-    """Remove a household member."""
-
-    def work(_key):
-        edits.remove_household_member(db.session, current_actor(), person_id, member_id)
-        return _changed(person_id)
-
-    return api_write(work, status=200)
 @aid_api.post(f"/applications/<int(max={APPLICATION_ID_MAX}):application_id>/follow-up")
 @require_roles(*FILERS)
 @operation("Record the follow-up after payment (a visit or a call, and its outcome): it closes the case",

@@ -162,7 +162,7 @@ def end_category(session, who, person_id: int, category_id: int, ends_on: date) 
     if row is None:
         raise NotFound(f"no category {category_id} for person {person_id}")
     if row.ends_on is not None:
-        raise ValidationError("This category period has ended already.", fields={"ends_on": [_l(
+        raise ValidationError(_l("This category period has ended already."), fields={"ends_on": [_l(
             "ended already on %(ends_on)s", ends_on=row.ends_on.isoformat())]})
     if ends_on < row.starts_on:
         raise ValidationError("Some fields are invalid.", fields={"ends_on": [_l("ends before it starts")]})
@@ -251,7 +251,7 @@ def add_household_member(session, who, person_id: int, member_resident_id: str, 
     member = session.scalar(sa.select(Person).where(Person.resident_id == member_resident_id, person_scope(actor))
                             .with_for_update(of=Person.__table__))
     if member is None:
-        raise ValidationError("The person to add is not in the registry.", fields={"resident_id": [
+        raise ValidationError(_l("The person to add is not in the registry."), fields={"resident_id": [
             _l("no person with this resident ID in the registry of your county; register them first")]})
     if member.household_id == person.household_id:
         raise HouseholdChangeRefused(_l("%(name)s is a member of this household already.", name=member.name),
@@ -279,8 +279,7 @@ def remove_household_member(session, who, person_id: int, member_id: int) -> Per
     if member is None or not (actor.city_wide or member.county_id == actor.county_id):
         raise NotFound(f"no member {member_id} in the household of person {person_id}")
     if member.relation == Relation.head:
-        raise HouseholdChangeRefused(_l("The head of the household cannot be removed: set another head first."),
-                                     fields={"member": [_l("the head of the household")]})
+        raise HouseholdChangeRefused(_l("The head of the household cannot be removed: set another head first."))
     household = Household(region_id=member.region_id, created_at=utcnow())
     session.add(household)
     session.flush()

@@ -92,3 +92,77 @@ class ImportApplyForm(LedgerForm):
 
 class RevealForm(LedgerForm):
     """The explicit "show the full numbers" action (a POST: each view is audited)."""
+
+
+# --- changes to a registered person (on the person's page; each form has its own prefix) ---------
+
+class ChangeForm(OnceForm):
+    """A change to a person: made only from a form that was sent with its one-time key. (A POST with
+    no fields at all would otherwise validate on the defaults, and an empty bank card form means
+    "remove the card".)"""
+
+    def validate(self, extra_validators=None):
+        if not self.idempotency_key.raw_data:
+            self.form_errors.append(_l("The form arrived empty: open the page again and send it from there."))
+            super().validate(extra_validators)
+            return False
+        return super().validate(extra_validators)
+
+class ContactForm(ChangeForm):
+    phone = StringField(_l("Phone"), validators=[Optional(), phone_rule])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=ADDRESS_MAX)])
+    village_code = SelectField(_l("Village or community"), validators=[DataRequired(_l("Choose the village."))])
+
+    def __init__(self, *args, villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.village_code.choices = [SelectChoice(code, label) for code, label in villages]
+
+
+class BankCardForm(ChangeForm):
+    bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=BANK_NAME_MAX)])
+    bank_account_number = StringField(_l("Bank account number"), validators=[Optional(), bank_account_rule],
+                                      description=_l("Leave the three fields empty to remove the card."))
+    bank_account_holder = StringField(_l("Account holder"), validators=[Optional(), Length(max=NAME_MAX)])
+
+
+class CategoryAddForm(ChangeForm):
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose the category."))])
+    starts_on = DateField(_l("From"), validators=[DataRequired(_l("Enter the first day."))])
+    ends_on = DateField(_l("Until"), validators=[Optional()],
+                        description=_l("Leave empty while the category holds."))
+    disability_grade = WholeNumberField(_l("Disability grade (1-4)"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [SelectChoice(value, str(label)) for value, label in CATEGORY_LABELS.items()]
+
+
+class CategoryEndForm(ChangeForm):
+    ends_on = DateField(_l("Until"), validators=[DataRequired(_l("Enter the last day."))])
+
+
+def _member_relations():
+    return [SelectChoice(value, str(label)) for value, label in RELATION_LABELS.items() if value != "head"]
+
+
+class HouseholdHeadForm(ChangeForm):
+    previous_head_relation = SelectField(_l("The former head's relation to the new head"), default="other")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.previous_head_relation.choices = _member_relations()
+
+
+class HouseholdMemberForm(ChangeForm):
+    resident_id = StringField(_l("Resident ID number"), validators=[DataRequired(_l("Enter the resident ID number.")),
+                                                                    resident_id_rule],
+                              description=_l("The person must be registered already."))
+    relation = SelectField(_l("Relation to the head"), default="other")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.relation.choices = _member_relations()
+
+
+class HouseholdRemoveForm(ChangeForm):
+    """Take a member out of the household (they head a household of their own)."""

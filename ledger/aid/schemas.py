@@ -20,6 +20,18 @@ from .services import (ADDRESS_MAX, BANK_NAME_MAX, NAME_MAX, SEARCH_MAX, Categor
 IMPORT_FILE_MAX_BYTES = 10 * 1024 * 1024
 
 
+def service_rule(check):
+    """A field validator from a service's rule of one field (its ValueError becomes the field's error)."""
+
+    def validator(value):
+        try:
+            check(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+    return validator
+
+
 class PersonsQuery(QuerySchema):
     q = fields.String(load_default="", validate=validate.Length(max=SEARCH_MAX),
                       metadata={"description": "a name, the last 4-6 characters of a resident ID, or a whole ID"})
@@ -55,7 +67,7 @@ class PersonIn(StrictSchema):
                                                          "are read from it"})
     village_code = fields.String(required=True, validate=validate.Length(min=1, max=20),
                                  metadata={"description": "the village / community, e.g. 370827-001"})
-    phone = fields.String(load_default="", validate=validate.Length(max=20))
+    phone = fields.String(load_default="", validate=[validate.Length(max=20), service_rule(check_phone)])
     address = fields.String(load_default="", validate=validate.Length(max=ADDRESS_MAX))
     household_head_resident_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40),
                                                metadata={"description": "the head's resident ID (registered "
@@ -64,7 +76,8 @@ class PersonIn(StrictSchema):
     relation = fields.String(load_default=Relation.head.value, validate=validate.OneOf([r.value for r in Relation]))
     categories = fields.List(fields.Nested(CategoryIn), load_default=list, validate=validate.Length(max=8))
     bank_name = fields.String(load_default="", validate=validate.Length(max=BANK_NAME_MAX))
-    bank_account_number = fields.String(load_default="", validate=validate.Length(max=40))
+    bank_account_number = fields.String(load_default="", validate=[validate.Length(max=40),
+                                                                   service_rule(check_bank_account)])
     bank_account_holder = fields.String(load_default="", validate=validate.Length(max=NAME_MAX))
 
     @validates("name")
@@ -79,19 +92,6 @@ class PersonIn(StrictSchema):
         except IdentityNumberError as error:
             raise ValidationError(str(error)) from None
 
-    @validates("phone")
-    def check_phone(self, value, **kwargs):
-        try:
-            check_phone(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-
-    @validates("bank_account_number")
-    def check_bank_account(self, value, **kwargs):
-        try:
-            check_bank_account(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
 
 
 def person_input(data: dict) -> PersonInput:
@@ -208,18 +208,11 @@ def person_data(person, created: bool | None = None) -> dict:
 class ContactIn(StrictSchema):
     """The fields to change (absent: unchanged)."""
 
-    phone = fields.String(validate=validate.Length(max=20))
+    phone = fields.String(validate=[validate.Length(max=20), service_rule(check_phone)])
     address = fields.String(validate=validate.Length(max=ADDRESS_MAX))
     village_code = fields.String(validate=validate.Length(min=1, max=20),
                                  metadata={"description": "a village / community of your county, e.g. 370827-001; "
                                                           "the person's county follows it"})
-
-    @validates("phone")
-    def check_phone(self, value, **kwargs):
-        try:
-            check_phone(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
 
 
 class CategoryEndIn(StrictSchema):
@@ -230,15 +223,9 @@ class BankCardIn(StrictSchema):
     """A bank card: bank, number and holder together; all three empty removes the card."""
 
     bank_name = fields.String(required=True, validate=validate.Length(max=BANK_NAME_MAX))
-    bank_account_number = fields.String(required=True, validate=validate.Length(max=40))
+    bank_account_number = fields.String(required=True,
+                                        validate=[validate.Length(max=40), service_rule(check_bank_account)])
     bank_account_holder = fields.String(required=True, validate=validate.Length(max=NAME_MAX))
-
-    @validates("bank_account_number")
-    def check_bank_account(self, value, **kwargs):
-        try:
-            check_bank_account(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
 
 
 class HouseholdHeadIn(StrictSchema):

@@ -31,8 +31,10 @@ from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today
 from ..web import exports
 from ..web.navigation import add_section
-from . import services
-from .forms import ImportApplyForm, ImportUploadForm, PersonForm, RevealForm
+from . import edits, services
+from .forms import (BankCardForm, CategoryAddForm, CategoryEndForm, ContactForm, HouseholdHeadForm,
+                    HouseholdMemberForm, HouseholdRemoveForm, ImportApplyForm, ImportUploadForm, PersonForm,
+                    RevealForm)
 from .models import PERSON_ID_MAX
 from .schemas import IMPORT_FILE_MAX_BYTES
 from .services import CategoryInput, PersonInput
@@ -138,10 +140,41 @@ def _persons_export(export_format, search):
     return exports.list_file(export_format, "beneficiaries", _("Beneficiaries"), header, rows())
 
 
-def _render_person(person, revealed: bool = False, status: int = 200):
+def _edit_forms(person, members, bound=None) -> dict:
+    """The person's page's change forms (for registry writers), filled with what is recorded; `bound`:
+    {name: (the row's id for a form per row, or None; the form just sent back with its errors)}. Each form has its own prefix, so that the
+    page's field ids stay unique."""
+    if not can_register():
+        return {}
+    user = _user()
+    forms = {
+        "contact": ContactForm(formdata=None, prefix="contact", villages=_village_choices(user),
+                               data={"phone": person.phone, "address": person.address,
+                                     "village_code": person.region.code}),
+        "bank_card": BankCardForm(formdata=None, prefix="card",
+                                  data={"bank_name": person.bank_name, "bank_account_holder": person.bank_account_holder}),
+        "category": CategoryAddForm(formdata=None, prefix="category"),
+        "member": HouseholdMemberForm(formdata=None, prefix="member"),
+        "end": {item.id: CategoryEndForm(formdata=None, prefix=f"end{item.id}")
+                for item in person.categories if item.ends_on is None},
+        "head": {member.id: HouseholdHeadForm(formdata=None, prefix=f"head{member.id}")
+                 for member in members if member.relation.value != "head"},
+        "remove": {member.id: HouseholdRemoveForm(formdata=None, prefix=f"remove{member.id}")
+                   for member in members if member.relation.value != "head"},
+    }
+    for name, (row_id, form) in (bound or {}).items():
+        if row_id is None:
+            forms[name] = form
+        else:
+            forms[name][row_id] = form
+    return forms
+
+
+def _render_person(person, revealed: bool = False, status: int = 200, bound=None):
     members = services.household_members(db.session, _user(), person)
     return render_template("aid/person.html", person=person, members=members, revealed=revealed,
-                           reveal_form=RevealForm() if can_reveal() and not revealed else None), status
+                           reveal_form=RevealForm() if can_reveal() and not revealed else None,
+                           edit=_edit_forms(person, members, bound)), status
 
 
 @aid_bp.get(f"/persons/<int(max={PERSON_ID_MAX}):person_id>")
@@ -168,6 +201,98 @@ def reveal(person_id):
 
     answer, _status = form_write(form, work, done)
     return answer if answer is not None else redirect(url_for("aid.person", person_id=person_id))
+
+
+# --- changes to a registered person: one small form each, on the person's page ---------------------
+
+def person_change_route(tail: str):
+    """The route of a change to a person: POST /aid/persons/<id><tail>, registry writers only."""
+
+    def decorator(view):
+        return aid_bp.post(f"/persons/<int(max={PERSON_ID_MAX}):person_id>{tail}")(
+            login_required(require_roles(*WRITERS)(view)))
+
+    return decorator
+
+
+def _person_change(person_id, name, form, work, message, *, row_id=None, refusal_field=None):
+    """Run one change form: on success a flash and back to the person's page; on a refusal the page
+    again, the form with its errors next to its fields."""
+
+    def done(_body):
+        flash(message, "success")
+        return redirect(url_for("aid.person", person_id=person_id))
+
+    def run(_key):
+        work()
+        return {"id": person_id}
+
+    answer, status = form_write(form, run, done, refusal_field=refusal_field)
+    if answer is not None:
+        return answer
+    db.session.expire_all()
+    return _render_person(services.get_person(db.session, _user(), person_id), status=status or 422,
+                          bound={name: (row_id, form)})
+
+
+@person_change_route("/contact")
+def change_contact(person_id):
+    form = ContactForm(prefix="contact", villages=_village_choices(_user()))
+    return _person_change(person_id, "contact", form, lambda: edits.change_contact(
+        db.session, _user(), person_id, edits.ContactChange(phone=form.phone.data or "",
+                                                            address=form.address.data or "",
+                                                            village_code=form.village_code.data)),
+        _("The contact details are changed."))
+
+
+@person_change_route("/bank-card")
+def change_bank_card(person_id):
+    form = BankCardForm(prefix="card")
+    return _person_change(person_id, "bank_card", form, lambda: edits.change_bank_card(
+        db.session, _user(), person_id, bank_name=form.bank_name.data or "",
+        account_number=form.bank_account_number.data or "", holder=form.bank_account_holder.data or ""),
+        _("The bank card is changed."))
+
+
+@person_change_route("/categories")
+def add_category(person_id):
+    form = CategoryAddForm(prefix="category")
+    return _person_change(person_id, "category", form, lambda: edits.add_category(
+        db.session, _user(), person_id, CategoryInput(form.category.data, form.starts_on.data, form.ends_on.data,
+                                                      form.disability_grade.data)),
+        _("The category is added."), refusal_field="category")
+
+
+@person_change_route(f"/categories/<int(max={PERSON_ID_MAX}):category_id>/end")
+def end_category(person_id, category_id):
+    form = CategoryEndForm(prefix=f"end{category_id}")
+    return _person_change(person_id, "end", form, lambda: edits.end_category(
+        db.session, _user(), person_id, category_id, form.ends_on.data), _("The category period is ended."),
+        row_id=category_id, refusal_field="ends_on")
+
+
+@person_change_route("/household/head")
+def set_household_head(person_id):
+    form = HouseholdHeadForm(prefix=f"head{person_id}")
+    return _person_change(person_id, "head", form, lambda: edits.set_household_head(
+        db.session, _user(), person_id, form.previous_head_relation.data), _("The head of household is changed."),
+        row_id=person_id, refusal_field="previous_head_relation")
+
+
+@person_change_route("/household/members")
+def add_household_member(person_id):
+    form = HouseholdMemberForm(prefix="member")
+    return _person_change(person_id, "member", form, lambda: edits.add_household_member(
+        db.session, _user(), person_id, form.resident_id.data, form.relation.data),
+        _("The member is added to the household."), refusal_field="resident_id")
+
+
+@person_change_route(f"/household/members/<int(max={PERSON_ID_MAX}):member_id>/remove")
+def remove_household_member(person_id, member_id):
+    form = HouseholdRemoveForm(prefix=f"remove{member_id}")
+    return _person_change(person_id, "remove", form, lambda: edits.remove_household_member(
+        db.session, _user(), person_id, member_id), _("The member is taken out of the household."),
+        row_id=member_id)
 
 
 def _village_choices(user):

@@ -157,15 +157,20 @@ def test_a_record_out_of_sight_has_no_documents(desk):
     assert open_document(session, user("auditor"), link.id).path.read_bytes() == PDF
 
 
-def test_a_download_out_of_scope_answers_404(demo_app):
-    # The requests run outside the set-up's app context: each signs in as its own user.
-    with demo_app.app_context():
-        charity = db.session.scalar(sa.select(User).where(User.username == "charity_yutai"))
-        yutai = db.session.scalar(sa.select(Region.id).where(Region.code == "370827"))
-        person_id = db.session.scalar(sa.select(Person.id).where(Person.county_id == yutai).order_by(Person.id))
-        link_id = attach_upload(db.session, charity, "aid_person", person_id, DocumentKind.hospital_bill,
-                                io.BytesIO(png_bytes()), "住院发票.pdf").id
+def attached(app, username, county_code, kind, content, filename) -> int:
+    """The link of a document attached to the first person of the county, committed in a context of its own
+    (so that each request after it signs in as its own user)."""
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        county = db.session.scalar(sa.select(Region.id).where(Region.code == county_code))
+        person_id = db.session.scalar(sa.select(Person.id).where(Person.county_id == county).order_by(Person.id))
+        link_id = attach_upload(db.session, user, "aid_person", person_id, kind, io.BytesIO(content), filename).id
         db.session.commit()
+    return link_id
+
+
+def test_a_download_out_of_scope_answers_404(demo_app):
+    link_id = attached(demo_app, "charity_yutai", "370827", DocumentKind.hospital_bill, png_bytes(), "住院发票.pdf")
     own = signed_in_client(demo_app, "charity_yutai").get(f"/documents/{link_id}")
     assert own.status_code == 200 and own.data == png_bytes()
     assert own.mimetype == "image/png"
@@ -181,13 +186,7 @@ def test_a_download_out_of_scope_answers_404(demo_app):
 
 
 def test_a_person_of_another_county_has_no_documents_for_a_county_reviewer(demo_app):
-    with demo_app.app_context():
-        reviewer = db.session.scalar(sa.select(User).where(User.username == "reviewer"))
-        rencheng = db.session.scalar(sa.select(Region.id).where(Region.code == "370811"))
-        person_id = db.session.scalar(sa.select(Person.id).where(Person.county_id == rencheng).order_by(Person.id))
-        link_id = attach_upload(db.session, reviewer, "aid_person", person_id, DocumentKind.diagnosis,
-                                io.BytesIO(jpeg_bytes()), "诊断.jpg").id
-        db.session.commit()
+    link_id = attached(demo_app, "reviewer", "370811", DocumentKind.diagnosis, jpeg_bytes(), "诊断.jpg")
     assert signed_in_client(demo_app, "reviewer").get(f"/documents/{link_id}").status_code == 200
     for outsider in ("reviewer_yutai", "charity_yutai"):
         assert signed_in_client(demo_app, outsider).get(f"/documents/{link_id}").status_code == 404
