@@ -41,7 +41,7 @@ from . import applications, policies, services
 from .application_forms import (FOLLOW_UP_LABELS, URGENCY_LABELS, ApplicationForm, ApproveForm, EmptyOnceForm,
                                 FollowUpForm, PayForm, PolicyVersionFactorsForm, ReasonForm, RequiredReasonForm,
                                 bands_text, factor_field_name, fen_of, parse_factor)
-from .application_models import ApplicationState, Urgency
+from .application_models import APPLICATION_ID_MAX, ApplicationState, Urgency
 from .applications import ApplicationInput
 from .vocabulary import CATEGORY_LABELS
 
@@ -50,7 +50,7 @@ applications_bp = Blueprint("aid_applications", __name__, url_prefix="/aid")
 READERS = (Role.admin, Role.finance, Role.reviewer, Role.charity, Role.auditor)
 FILERS = (Role.reviewer, Role.charity)
 PER_PAGE = 50
-APPLICATION_ID_MAX = 2**31 - 1
+
 S = ApplicationState
 
 STATE_LABELS = {
