@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 
 from .. import documents
 from ..auth.models import Role, User
+from ..auth.permissions import require_roles
 from ..documents.forms import DocumentUploadForm
 from ..documents.views import allow_document_uploads
 from ..errors import Forbidden, LedgerError, NotFound, ValidationError
@@ -95,6 +96,7 @@ def _list_page(template: str, page, endpoint: str, **context):
 
 @applications_bp.get("/applications")
 @login_required
+@require_roles(*READERS)
 def application_list():
     state = request.args.get("state", "")
     if state and state not in STATE_LABELS:
@@ -109,6 +111,7 @@ def application_list():
 
 @applications_bp.get("/queue")
 @login_required
+@require_roles(*(Role.reviewer,))
 def queue():
     page = applications.reviewer_queue(db.session, _user(), page=page_argument(), per_page=PER_PAGE)
     return _list_page("aid/queue.html", page, "aid_applications.queue", heading=_("Review queue"),
@@ -118,6 +121,7 @@ def queue():
 
 @applications_bp.get("/escalated")
 @login_required
+@require_roles(*(Role.reviewer,))
 def escalated():
     page = applications.list_applications(db.session, _user(), state=S.escalated.value, page=page_argument(),
                                           per_page=PER_PAGE)
@@ -128,6 +132,7 @@ def escalated():
 
 @applications_bp.get("/paperwork")
 @login_required
+@require_roles(*READERS)
 def paperwork():
     page = applications.overdue_paperwork(db.session, _user(), page=page_argument(), per_page=PER_PAGE)
     return _list_page("aid/paperwork.html", page, "aid_applications.paperwork")
@@ -192,10 +197,9 @@ DOCUMENT_SLOTS = (("hospital_bill", _l("Hospital bill")), ("diagnosis", _l("Diag
 
 @applications_bp.route("/applications/new", methods=["GET", "POST"])
 @login_required
+@require_roles(*FILERS)
 def new_application():
     user = _user()
-    if _role() not in FILERS:
-        raise Forbidden()
     if request.method == "POST":
         allow_document_uploads(len(DOCUMENT_SLOTS))
     search = query_text("q", services.SEARCH_MAX)
@@ -224,6 +228,7 @@ def new_application():
 
 @applications_bp.get("/applications/suggestion")
 @login_required
+@require_roles(*READERS)
 def suggestion():
     """The amount the fund's tier policy in force suggests for an out-of-pocket cost (yuan) and the
     person's categories, with its rule: what the new-application form shows as one types."""
@@ -253,9 +258,13 @@ def _application_or_404(application_id: int):
 
 @applications_bp.route(f"/applications/<int(max={APPLICATION_ID_MAX}):application_id>/edit", methods=["GET", "POST"])
 @login_required
+@require_roles(*FILERS)
 def edit_application(application_id):
     user = _user()
     application = _application_or_404(application_id)
+    if S(application.state) not in (S.draft, S.returned):
+        flash(_("Only a draft or a returned application can be changed."), "error")
+        return redirect(url_for("aid_applications.application", application_id=application_id))
     if request.method == "POST":
         allow_document_uploads(len(DOCUMENT_SLOTS))
     form = ApplicationForm(persons=[(application.person.id, _person_label(application.person))],
@@ -367,6 +376,7 @@ def _render_application(application, failed: tuple[str, object] | None = None, s
 
 @applications_bp.get(f"/applications/<int(max={APPLICATION_ID_MAX}):application_id>")
 @login_required
+@require_roles(*READERS)
 def application(application_id):
     return _render_application(_application_or_404(application_id))
 
@@ -415,11 +425,12 @@ DONE_MESSAGES = {
                       "<any(submit,resubmit,withdraw,start_review,approve,return,reject,escalate,cancel_approval,"
                       "pay,paperwork,follow_up):action>")
 @login_required
+@require_roles(*READERS)
 def act(application_id, action):
-    application = _application_or_404(application_id)
     form_class, roles, _states = ACTIONS[action]
     if _role() not in roles:
         raise Forbidden()
+    _application_or_404(application_id)
     form = form_class(prefix=action)
 
     def work(_key):
@@ -442,6 +453,7 @@ def act(application_id, action):
 
 @applications_bp.post(f"/applications/<int(max={APPLICATION_ID_MAX}):application_id>/documents")
 @login_required
+@require_roles(*FILERS)
 def attach_document(application_id):
     allow_document_uploads(1)
     user = _user()
@@ -467,6 +479,7 @@ def attach_document(application_id):
 
 @applications_bp.route("/payments", methods=["GET", "POST"])
 @login_required
+@require_roles(*(Role.finance,))
 def payments():
     user = _user()
     page = applications.list_applications(db.session, user, state=S.approved.value, page=page_argument(),
@@ -476,7 +489,7 @@ def payments():
 
     def work(key):
         chosen = request.form.get("pay_one")
-        ids = [chosen] if chosen else form.application.data
+        ids = [chosen] if chosen else (form.application.data or [])
         numbers = [int(value) for value in ids if str(value).isdigit() and int(value) <= APPLICATION_ID_MAX]
         paid = applications.pay_applications(db.session, user, numbers, idempotency_key=key)
         return {"paid": [{"id": item.id, "number": item.number, "voucher": item.payment_entry.voucher_no}
@@ -499,6 +512,7 @@ def payments():
 
 @applications_bp.get("/policies")
 @login_required
+@require_roles(*READERS)
 def policy_list():
     found = sorted(policies.list_policies(db.session, _user()), key=lambda policy: policy.fund.code)
     return render_template("aid/policies.html", policies=found)
@@ -515,6 +529,7 @@ def _version_text(version) -> dict:
 
 @applications_bp.get(f"/policies/<int(max={POLICY_ID_MAX}):policy_id>")
 @login_required
+@require_roles(*READERS)
 def policy(policy_id):
     found = policies.get_policy(db.session, _user(), policy_id)
     in_force = policies.version_on(db.session, found.fund_id, local_today())
@@ -524,9 +539,9 @@ def policy(policy_id):
 
 @applications_bp.route(f"/policies/<int(max={POLICY_ID_MAX}):policy_id>/versions/new", methods=["GET", "POST"])
 @login_required
+@require_roles(*(Role.admin,))
 def new_policy_version(policy_id):
     user = _user()
-    policies.require(user, "aid.policies.write")
     found = policies.get_policy(db.session, user, policy_id)
     form = PolicyVersionFactorsForm()
     latest = found.versions[-1] if found.versions else None
