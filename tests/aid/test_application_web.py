@@ -260,3 +260,13 @@ def test_an_admin_adds_a_policy_version_and_a_used_version_stays_as_it_was(books
     assert books.desk(lambda desk: [band.amount_fen for band in desk.session.get(TierPolicyVersion, version_id).bands]) \
         == [8_000_00, 10_000_00, 12_000_00]
     assert yutai["reviewer_yutai"].get(f"/aid/policies/{policy_id}/versions/new").status_code == 403
+
+
+def test_the_start_pages_show_the_charitys_applications_and_the_reviewers_queue_head(books, yutai):
+    application_id = file_one(yutai["charity_yutai"], books.person(name="丙"))
+    number = books.application(application_id, "number")
+    charity = text(yutai["charity_yutai"].get("/"))
+    assert "Your aid applications" in charity and number in charity and "left" in charity
+    reviewer = yutai["reviewer_yutai"].get("/").get_data(as_text=True)
+    head = reviewer[reviewer.index('id="aid-title"'):]
+    assert "most urgent first" in head and number in head

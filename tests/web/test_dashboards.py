@@ -89,6 +89,11 @@ def english(demo_user_client):
     return client_for
 
 
+def fen_of(shown: str) -> int:
+    """¥10,000.00 -> 1000000."""
+    return int(shown.lstrip("¥").replace(",", "").replace(".", ""))
+
+
 def test_finance_sees_this_months_money_move_by_what_was_posted(english, in_app):
     from ledger.funds import services
 
@@ -98,6 +103,11 @@ def test_finance_sees_this_months_money_move_by_what_was_posted(english, in_app)
     bar_before = area_bars(before)[YUTAI]
     receipts_before = element_text(before, "stat-receipts")
     assert f"Receipts in {month}" in before
+    # The demo's aid applications paid this month are there already: the payment adds to them.
+    paid_before = fen_of(element_text(before, "stat-payments"))
+    vouchers_before = int(element_text(before, "stat-vouchers"))
+    day = local_today().strftime("%m-%d")
+    payments_today_before = series(chart_data(before, "flow-chart"), "Payments").get(day, 0)
 
     receipt = in_app(lambda session, user: services.record_receipt(
         session, user, CHENGXI, 12_345_67, source="donation", payer_name="爱心企业", value_on=local_today()
@@ -108,11 +118,11 @@ def test_finance_sees_this_months_money_move_by_what_was_posted(english, in_app)
 
     after = text(finance.get("/"))
     assert element_text(after, "stat-receipts") == format_cny(12_345_67) != receipts_before
-    assert element_text(after, "stat-payments") == format_cny(2_000_00)
-    assert element_text(after, "stat-vouchers") == "2"
-    day = local_today().strftime("%m-%d")
+    assert element_text(after, "stat-payments") == format_cny(paid_before + 2_000_00)
+    assert element_text(after, "stat-vouchers") == str(vouchers_before + 2)
     flows = chart_data(after, "flow-chart")
-    assert series(flows, "Receipts")[day] == 12_345_67 and series(flows, "Payments")[day] == 2_000_00
+    assert series(flows, "Receipts")[day] == 12_345_67
+    assert series(flows, "Payments")[day] == payments_today_before + 2_000_00
     assert format_cny(12_345_67) in table(after, "flow-table")
     # The county's bar rolls up its villages: +receipt in Chengxi village, -payment from the county fund.
     assert area_bars(after)[YUTAI] == bar_before + 12_345_67 - 2_000_00
@@ -124,7 +134,7 @@ def test_finance_sees_this_months_money_move_by_what_was_posted(english, in_app)
     # A reversal in the same month takes the payment back, as it does in the trial balance.
     in_app(lambda session, user: services.reverse_entry(session, user, payment, reason="paid twice"))
     reversed_page = text(finance.get("/"))
-    assert element_text(reversed_page, "stat-payments") == format_cny(0)
+    assert element_text(reversed_page, "stat-payments") == format_cny(paid_before)
     assert area_bars(reversed_page)[YUTAI] == bar_before + 12_345_67
 
 
@@ -149,6 +159,7 @@ def test_pending_holds_are_listed_soonest_expiry_first_and_counted(english, in_a
     from ledger.funds import services
 
     now = datetime.now(timezone.utc)
+    count_before, _dot, amount_before = element_text(text(english("finance").get("/")), "stat-holds").partition(" · ")
     in_app(lambda session, user: services.place_hold(session, user, RENCHENG, 7_000_00,
                                                      expires_at=now + timedelta(days=2), purpose="emergency_aid",
                                                      payee=services.Payee(kind="person", name="赵先急", id_number=RESIDENT_ID)))
@@ -158,8 +169,8 @@ def test_pending_holds_are_listed_soonest_expiry_first_and_counted(english, in_a
     page = text(english("finance").get("/"))
     holds = table(page, "hold-table")
     assert holds.index("赵先急") < holds.index("钱后缓"), "the hold that expires first is listed first"
-    # The demo city has one hold already (15,000.00 in Yutai, expiring later than these two).
-    assert element_text(page, "stat-holds") == f"3 · {format_cny(7_000_00 + 3_000_00 + 15_000_00)}"
+    # The demo city has holds already (its own, and the demo's approved aid applications).
+    assert element_text(page, "stat-holds") == f"{int(count_before) + 2} · {format_cny(fen_of(amount_before) + 10_000_00)}"
 
 
 def test_a_county_reviewer_sees_only_the_county(english, in_app):
@@ -169,7 +180,8 @@ def test_a_county_reviewer_sees_only_the_county(english, in_app):
     assert codes[0] == YUTAI and len(codes) == len(chart["categories"]) > 1
     assert all(code == YUTAI or code.startswith(YUTAI + "-") for code in codes), codes
     assert "任城区" not in reviewer and "JN-CITY" not in reviewer
-    assert "No aid applications yet" in element_text(reviewer, "aid-queue-note")
+    assert "open, most urgent first" in element_text(reviewer, "aid-queue-note")
+    assert "SQ-2026-370827-" in reviewer and "SQ-2026-370811-" not in reviewer
 
     city_reviewer = text(english("reviewer").get("/"))
     counties = re.findall(r'<tr data-fund="([^"]+)"', table(city_reviewer, "area-table"))
@@ -275,6 +287,8 @@ def test_a_fund_page_charts_its_balance_over_time_and_spending_by_purpose(englis
     from ledger.funds import services
 
     finance = english("finance")
+    medical_before = series(chart_data(text(finance.get(f"/funds/{YUTAI}")), "purpose-chart"), "Spending").get(
+        "Medical aid", 0)  # the demo's aid applications paid from Yutai
     in_app(lambda session, user: services.disburse(
         session, user, YUTAI, 1_500_00, value_on=local_today(), purpose="medical_aid",
         payee=services.Payee(kind="person", name="张秀英", id_number=RESIDENT_ID)))
@@ -287,8 +301,8 @@ def test_a_fund_page_charts_its_balance_over_time_and_spending_by_purpose(englis
 
     spending = series(chart_data(page, "purpose-chart"), "Spending")
     # The demo city paid 10,000.00 of temporary assistance from Yutai; this test 1,500.00 of medical aid.
-    assert spending == {"Temporary assistance": 10_000_00, "Medical aid": 1_500_00}
-    assert format_cny(11_500_00) in table(page, "spending-table")
+    assert spending == {"Temporary assistance": 10_000_00, "Medical aid": medical_before + 1_500_00}
+    assert format_cny(medical_before + 11_500_00) in table(page, "spending-table")
 
 
 def test_a_fund_out_of_sight_has_no_charts_either(english):
