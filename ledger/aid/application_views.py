@@ -35,7 +35,7 @@ from ..extensions import db
 from ..identity import mask_id_number
 from ..money import format_cny
 from ..requests import form_write, page_argument, place_refusal, query_text
-from ..timeutil import local_today, utcnow
+from ..timeutil import local_today, to_local, utcnow
 from ..web.filters import named_code
 from ..web.navigation import add_section
 from . import applications, policies, services
@@ -345,6 +345,22 @@ def _city_wide() -> bool:
     return as_actor(_user()).city_wide
 
 
+def _suggestion(application) -> tuple[int, str] | None:
+    """The amount the policy suggests, with its rule in the reader's language: the decision's own
+    (the version it used, the categories of that day) once decided, today's policy before."""
+    decided_at = application.city_approved_at or application.county_approved_at
+    version = application.policy_version
+    day = to_local(decided_at).date() if decided_at and version is not None else local_today()
+    if version is None:
+        version = policies.version_on(db.session, application.fund_id, day)
+    if version is None:
+        return None
+    found = policies.suggest(version, application.out_of_pocket_fen, policies.categories_on(application.person, day))
+    if application.suggested_fen is not None and found.amount_fen != application.suggested_fen:
+        return application.suggested_fen, application.suggestion_text or ""  # as written at the decision
+    return found.amount_fen, str(found.text)
+
+
 def _render_application(application, failed: tuple[str, object] | None = None, status: int = 200, upload=None):
     user = _user()
     forms = {}
@@ -354,15 +370,7 @@ def _render_application(application, failed: tuple[str, object] | None = None, s
         elif _offered(application, name):
             forms[name] = form_class(formdata=None, prefix=name)
     year_to_date = applications.year_to_date_aid(db.session, user, application.person_id)
-    suggestion_shown = None
-    if application.suggestion_text:
-        suggestion_shown = (application.suggested_fen, application.suggestion_text)
-    else:
-        version = policies.version_on(db.session, application.fund_id, local_today())
-        if version is not None:
-            found = policies.suggest(version, application.out_of_pocket_fen,
-                                     policies.categories_on(application.person, local_today()))
-            suggestion_shown = (found.amount_fen, str(found.text))
+    suggestion_shown = _suggestion(application)
     links = documents.documents_of(db.session, user, applications.SOURCE_KIND, application.id)
     if upload is None and _role() in FILERS and S(application.state) in applications.DOCUMENT_STATES:
         upload = DocumentUploadForm(formdata=None)

@@ -94,7 +94,9 @@ def entered_data(demo_app):
     payees and payers, memos and reasons. Longest first, so a name is removed before its parts."""
     from ledger.aid.application_models import Application, TierPolicy
     from ledger.aid.models import Person
+    from ledger.audit import AuditEvent
     from ledger.auth.models import Organisation, Region, User
+    from ledger.documents.models import DocumentLink
     from ledger.journal.models import Hold, JournalEntry
 
     with demo_app.app_context():
@@ -103,8 +105,12 @@ def entered_data(demo_app):
                        JournalEntry.memo, JournalEntry.reversal_reason, Hold.payee_name, Hold.memo,
                        Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
                        Application.diagnosis, Application.hospital, Application.description,
-                       Application.decision_reason, Application.follow_up_outcome, TierPolicy.name):
+                       Application.decision_reason, Application.follow_up_outcome, TierPolicy.name,
+                       DocumentLink.filename):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
+        # the reasons typed with each move of an application (its history shows them)
+        texts.update(detail.get("reason") for detail in db.session.scalars(
+            sa.select(AuditEvent.detail).where(AuditEvent.action.like("aid_application.%"))) if detail.get("reason"))
     pieces = set()
     for text in texts:
         pieces.add(text)
