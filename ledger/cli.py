@@ -2,6 +2,7 @@
 
     flask --app wsgi journal verify
     flask --app wsgi journal export --format beancount|csv [--until YYYY-MM-DD] [--output FILE]
+    flask --app wsgi aid expire-approvals     (a scheduled job: approvals whose hold expired go back to review)
 
 A command that writes is one unit of work (`@one_transaction`): it commits once when it
 returns, or rolls back and reports a refusal as a click error; it prints what it did only
@@ -23,6 +24,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from .auth.models import ApiToken, User
 from .auth.services import create_user, disable_user, get_user, issue_token, one_time_password, revoke_tokens
+from .aid.applications import expire_approvals
 from .demo import seed
 from .errors import LedgerError
 from .extensions import db
@@ -182,7 +184,20 @@ def export_command(export_format, until, output):
     db.session.rollback()
 
 
+aid_cli = AppGroup("aid", help="Tiered-aid applications.")
+
+
+@aid_cli.command("expire-approvals")
+@one_transaction
+def expire_approvals_command():
+    """Send every approved application whose hold has expired back under review for a new approval."""
+    sent_back = expire_approvals(db.session, None)
+    return [f"{application.number}: hold expired, back under review" for application in sent_back] or \
+        ["no approval has expired"]
+
+
 def register_cli(app):
+    app.cli.add_command(aid_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(journal_cli)

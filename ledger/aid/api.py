@@ -328,6 +328,11 @@ def _answer(application) -> dict:
     return ApplicationOut().dump(application_data(application))
 
 
+def _page_answer(page):
+    return jsonify(ApplicationListOut().dump({"page": page.page, "per_page": page.per_page, "total": page.total,
+                                              "items": [application_data(item) for item in page.items]}))
+
+
 @aid_api.get("/applications")
 @require_roles(*READERS)
 @operation("Applications in your sight, newest first", tags=["aid applications"], query=ApplicationsQuery,
@@ -337,8 +342,7 @@ def list_applications():
     query = load_query()
     page = applications.list_applications(db.session, current_actor(), state=query["state"],
                                           person_id=query["person"], page=query["page"], per_page=query["per_page"])
-    return jsonify(ApplicationListOut().dump({"page": page.page, "per_page": page.per_page, "total": page.total,
-                                              "items": [application_data(item) for item in page.items]}))
+    return _page_answer(page)
 
 
 @aid_api.get("/queue")
@@ -350,8 +354,7 @@ def reviewer_queue():
     """The reviewer queue."""
     query = load_query()
     page = applications.reviewer_queue(db.session, current_actor(), page=query["page"], per_page=query["per_page"])
-    return jsonify(ApplicationListOut().dump({"page": page.page, "per_page": page.per_page, "total": page.total,
-                                              "items": [application_data(item) for item in page.items]}))
+    return _page_answer(page)
 
 
 @aid_api.get("/paperwork/overdue")
@@ -363,8 +366,7 @@ def overdue_paperwork():
     """Overdue paperwork."""
     query = load_query()
     page = applications.overdue_paperwork(db.session, current_actor(), page=query["page"], per_page=query["per_page"])
-    return jsonify(ApplicationListOut().dump({"page": page.page, "per_page": page.per_page, "total": page.total,
-                                              "items": [application_data(item) for item in page.items]}))
+    return _page_answer(page)
 
 
 @aid_api.get(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/year-to-date")
@@ -437,7 +439,8 @@ _MOVE = {404: "No such application, or outside your sight",
 @aid_api.post(f"/applications/<int(max={APPLICATION_ID_MAX}):application_id>/submit")
 @require_roles(*FILERS)
 @operation("Submit a draft (its clock starts at `reported_at`, default now)", tags=["aid applications"],
-           path=APPLICATION_ID, idempotency_key="required", responses={200: ("The application", ApplicationOut), **_MOVE})
+           path=APPLICATION_ID, idempotency_key="required",
+           responses={200: ("The application", ApplicationOut), **_MOVE})
 def submit_application(application_id):
     """Submit."""
     return _move(application_id, applications.submit_application)
@@ -466,7 +469,8 @@ def withdraw_application(application_id):
 @aid_api.post(f"/applications/<int(max={APPLICATION_ID_MAX}):application_id>/start-review")
 @require_roles(*REVIEWERS)
 @operation("Take a submitted or resubmitted application under review", tags=["aid applications"],
-           path=APPLICATION_ID, idempotency_key="required", responses={200: ("The application", ApplicationOut), **_MOVE})
+           path=APPLICATION_ID, idempotency_key="required",
+           responses={200: ("The application", ApplicationOut), **_MOVE})
 def start_review(application_id):
     """Start the review."""
     return _move(application_id, applications.start_review)

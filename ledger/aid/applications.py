@@ -585,8 +585,6 @@ def withdraw_application(session, who, application_id: int, *, reason: str = "",
     """Withdraw an application before a decision. The filing organisation's users (and county staff)."""
     actor = require(who, "aid.applications.file")
     application = _load(session, actor, application_id, for_update=True)
-    if actor.is_partner and application.filing_organisation_id != actor.organisation_id:
-        raise NotFound(_l("no application %(application)s", application=application_id))
     _move(session, actor, application, "withdraw", reason=_reason(reason, required=False), now=now)
     session.flush()
     return application

@@ -8,7 +8,7 @@ Includes the source's two cases: 韩进 of 滨湖街道城西村 and 辰辰, 4 y
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -119,6 +119,9 @@ DEMO_FACTORS = {Category.tekun_dispersed: 1200, Category.tekun_concentrated: 120
                 Category.orphan: 1200}
 DEMO_CAP_FEN = 30_000_00
 DEMO_COUNTY_MAX_FEN = 10_000_00
+#: When the paid cases happened: 9:00 on 12 January 2026 in Jining, after the funds' openings and before
+#: the funds demo's February (whose statements and registers tell their own story).
+STORY_AT = datetime(2026, 1, 12, 1, 0, tzinfo=timezone.utc)
 #: Counties whose charity files a few applications besides Yutai's full set.
 OTHER_COUNTIES = ("370811", "370881", "370831")
 
@@ -195,16 +198,17 @@ def seed_applications(session) -> int:
     def reviewed(application, reviewer=county, at=now):
         return aid.start_review(session, reviewer, application.id, now=at)
 
-    # 韩进: 10,000 yuan of county aid, paid and followed up.
+    # 韩进: 10,000 yuan of county aid in January, paid and followed up (what is paid is dated in the
+    # books' first month; what is still open is dated now).
     if han is not None:
         application = file(han, charity, out_of_pocket=26_000_00, diagnosis="重症肺炎", hospital="济宁市第一人民医院",
-                           at=now - timedelta(days=20))
-        reviewed(application, at=now - timedelta(days=19))
+                           at=STORY_AT)
+        reviewed(application, at=STORY_AT + timedelta(hours=20))
         aid.approve_application(session, county, application.id, reason="临时救助（县级）",
-                                now=now - timedelta(days=19))
-        aid.pay_application(session, finance, application.id, now=now - timedelta(days=18))
+                                now=STORY_AT + timedelta(hours=22))
+        aid.pay_application(session, finance, application.id, now=STORY_AT + timedelta(days=1, hours=2))
         aid.record_follow_up(session, charity, application.id, kind="visit", outcome="已出院，家庭生活恢复正常",
-                             now=now - timedelta(days=10))
+                             now=STORY_AT + timedelta(days=10))
     # 辰辰: 15,000 yuan from the city fund, above the county limit: escalated, approved by the city.
     if chen is not None:
         application = file(chen, charity, fund="370800", out_of_pocket=60_000_00, asked=15_000_00,
@@ -234,11 +238,11 @@ def seed_applications(session) -> int:
     reviewed(approved)
     aid.approve_application(session, county, approved.id, amount_fen=8_000_00, minimal_documents=True,
                             reason="先行救助", now=now)
-    paid = file(next(steps), charity, urgency="especially_urgent", reported_ago=timedelta(hours=1, minutes=30),
-                at=now - timedelta(hours=1))
-    reviewed(paid, at=now - timedelta(hours=1))
-    aid.approve_application(session, county, paid.id, amount_fen=8_000_00, now=now - timedelta(minutes=50))
-    aid.pay_application(session, finance, paid.id, now=now - timedelta(minutes=10))
+    urgent_at = STORY_AT + timedelta(days=7)
+    paid = file(next(steps), charity, urgency="especially_urgent", reported_ago=timedelta(minutes=20), at=urgent_at)
+    reviewed(paid, at=urgent_at + timedelta(minutes=10))
+    aid.approve_application(session, county, paid.id, amount_fen=8_000_00, now=urgent_at + timedelta(minutes=30))
+    aid.pay_application(session, finance, paid.id, now=urgent_at + timedelta(hours=1, minutes=15))
     rejected = file(next(steps), charity, out_of_pocket=8_000_00, asked=5_000_00)
     reviewed(rejected)
     aid.reject_application(session, county, rejected.id, reason="自付费用未达第一档")

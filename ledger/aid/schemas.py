@@ -275,7 +275,9 @@ from .application_models import ApplicationState, FollowUpKind, Urgency  # noqa:
 
 APPLICATION_STATES = [state.value for state in ApplicationState]
 CATEGORY_VALUES = [category.value for category in Category]
-DATE_FORMAT = {"format": "date"}
+_CATEGORY = "(?:" + "|".join(CATEGORY_VALUES) + ")"
+#: Registry categories, comma-separated (or none): the document states the list, not only the code.
+CATEGORY_LIST_PATTERN = rf"^(?:{_CATEGORY}(?:,{_CATEGORY})*)?$"
 
 
 class BandIn(StrictSchema):
@@ -321,7 +323,8 @@ def version_input(data: dict) -> _policies.VersionInput:
 
 class SuggestQuery(QuerySchema):
     out_of_pocket = Amount(required=True, allow_zero=True, metadata={"description": "yuan, e.g. 35200.00"})
-    categories = fields.String(load_default="", validate=validate.Length(max=200),
+    categories = fields.String(load_default="", validate=[validate.Length(max=200), validate.Regexp(
+                                   CATEGORY_LIST_PATTERN, error="registry categories, comma-separated")],
                                metadata={"description": "registry categories, comma-separated, e.g. dibao,orphan"})
     on = fields.Date(load_default=None, metadata={"description": "the day whose version applies; default today"})
 

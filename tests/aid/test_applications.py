@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
 from ledger.aid import applications, policies
 from ledger.aid.application_models import Application, ApplicationState
@@ -483,3 +482,14 @@ def test_the_suggestion_uses_the_highest_band_reached_and_the_largest_factor(des
     assert (both.amount_fen, both.tier, both.factor_permille) == (14_400_00, 3, 1200)
     assert str.__str__(both.text) == "out of pocket 45,000.00 -> tier 3 (>= 40,000) 12,000.00 x 1.2 = 14,400.00"
     assert policies.suggest(version, 25_000_00, []).amount_fen == 10_000_00
+
+
+def test_the_scheduled_job_sends_approvals_whose_hold_expired_back_for_review(demo_app, desk, policy):
+    application = desk.approved(desk.person())  # approved on 10 March: its 30 days are long past
+    desk.session.commit()
+    result = demo_app.test_cli_runner().invoke(args=["aid", "expire-approvals"])
+    assert result.exit_code == 0, result.output
+    assert f"{application.number}: hold expired, back under review" in result.output
+    assert state_of(desk, application) == "under_review"
+    again = demo_app.test_cli_runner().invoke(args=["aid", "expire-approvals"])
+    assert application.number not in again.output

@@ -44,8 +44,9 @@ def test_city_statement_names_the_fund_and_its_totals_equal_the_ledger(api, repo
     closing = _ledger_figures(reports_app, "370800", date(2026, 3, 31))
     opening = _ledger_figures(reports_app, "370800", date(2025, 12, 31))
     # The city with everything below it: 5,000,000 + 3,400,000 + 7,420,000 opened, plus the bank's donation.
+    # The funds demo's receipts and payments, and the aid demo's two paid applications (10,000 + 8,000).
     assert closing.total_posted_fen == (5_000_000_00 + 3_400_000_00 + 7_420_000_00 + 50_000_00
-                                        - 8_000_00 - 10_000_00 - 12_500_00)
+                                        - 8_000_00 - 10_000_00 - 12_500_00 - 18_000_00)
     assert f"期末余额 {format_cny(closing.total_posted_fen)}" in text
     assert f"期初余额 {format_cny(opening.total_posted_fen)}" in text
     assert "数据完整性证明" in text  # the certificate is the last page

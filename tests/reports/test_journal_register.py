@@ -109,11 +109,14 @@ def test_register_names_who_prepared_each_voucher_in_pdf_csv_and_xlsx(api, run_i
     text = pdf_text(response.data)
     assert "制单人" in text and "出纳 李明" in text and "财务 王会计" in text
 
-    # The opening balances were recorded by the seed command, with no user: 系统, never a blank.
+    # The opening balances were recorded by the seed command, with no user: 系统, never a blank; the
+    # aid demo's two January payments by the finance officer who paid them.
     january = {"fund": "370827", "from": "2026-01-01", "to": "2026-01-31"}
     response = client.get("/api/v1/reports/journal-register.csv", query_string=january, headers=headers)
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))[2:]
-    assert rows and {row[-1] for row in rows} == {"系统"}
+    openings = [row for row in rows if row[2] == "收入"]
+    assert openings and {row[-1] for row in openings} == {"系统"}
+    assert {row[-1] for row in rows if row not in openings} == {"财务 王会计"}
 
 
 def _register_sheet(client, headers, query):
