@@ -220,7 +220,7 @@ FEATURES += [
     Case("POST", "/aid/persons/1/household/head", only("reviewer", "charity", status=422), data={}),
     Case("POST", "/aid/persons/1/household/members", only("reviewer", "charity", status=422), data={}),
     Case("POST", "/aid/persons/1/household/members/2/remove", only("reviewer", "charity", status=422), data={}),
-    Case("PATCH", "/api/v1/aid/persons/1", only("reviewer", "charity", status=400), json={}),
+    Case("PATCH", "/api/v1/aid/persons/1/contact", only("reviewer", "charity", status=400), json={}),
     Case("POST", "/api/v1/aid/persons/1/categories", only("reviewer", "charity", status=422), json={}),
     Case("POST", "/api/v1/aid/persons/1/categories/1/end", only("reviewer", "charity", status=422), json={}),
     Case("PATCH", "/api/v1/aid/persons/1/bank-card", only("reviewer", "charity", status=422), json={}),

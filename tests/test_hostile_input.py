@@ -94,7 +94,7 @@ READER = {"/api/v1/aid/queue": "reviewer"}
 WRITER = {"/api/v1/users": "admin", "/api/v1/organisations": "admin", "/api/v1/periods/{month}/reopen": "admin",
           "/api/v1/aid/persons": "reviewer", "/api/v1/aid/persons/import": "reviewer",
           **{f"/api/v1/aid/persons/{{person_id}}{tail}": "reviewer"
-             for tail in ("", "/categories", "/categories/{category_id}/end", "/bank-card", "/household/head",
+             for tail in ("/contact", "/categories", "/categories/{category_id}/end", "/bank-card", "/household/head",
                           "/household/members")},
           "/api/v1/aid/policies": "admin", "/api/v1/aid/policies/{policy_id}/versions": "admin",
           **{f"/api/v1/aid/applications{tail}": "reviewer" for tail in (

@@ -155,7 +155,9 @@ def _change(person_id, apply):
     return api_write(work, status=200)
 
 
-@aid_api.patch(f"/persons/<int(max={PERSON_ID_MAX}):person_id>")
+# A path of its own (not PATCH on the person's path): Werkzeug answers a path number above the
+# converter's maximum with 405, not 404, when another method is routed on the same path.
+@aid_api.patch(f"/persons/<int(max={PERSON_ID_MAX}):person_id>/contact")
 @require_roles(*WRITERS)
 @operation("Change a person's phone, address or village (the county follows the village)", tags=["aid"],
            path=PERSON_ID, body=ContactIn, idempotency_key="required",

@@ -426,10 +426,11 @@ def _row_input(row: imports.Row) -> PersonInput:
                        bank_account_holder=row.get("bank_account_holder") or "")
 
 
-def _row_checks(session, actor: Actor):
+def _row_checks(session, actor: Actor, checked: dict | None = None):
     """The file-level checks of a registry import: villages known and in the actor's county, an ID
     once in the file and not yet in the registry, heads of household in the file or the registry,
-    each row's own field rules (the same as a single registration's)."""
+    each row's own field rules (the same as a single registration's). `checked`, when given,
+    keeps each row's checked input by row number for the write that follows (`_insert_rows`)."""
 
     def villages(rows):
         codes = sorted({row["village_code"] for row in rows})
@@ -450,7 +451,10 @@ def _row_checks(session, actor: Actor):
     def rules(rows):
         errors = []
         for row in rows:
-            _values, problems = _checked(_row_input(row), parsed=True)
+            data = _row_input(row)
+            values, problems = _checked(data, parsed=True)
+            if checked is not None:
+                checked[row.row_number] = (data, values)
             for key, messages in problems.items():
                 column = {"categories": "categories"}.get(key, key)
                 errors.extend(imports.RowError(row.row_number, column, None, message) for message in messages)
@@ -497,7 +501,8 @@ def _reserved_ids(session, table: sa.Table, count: int) -> list[int]:
                                         "FROM generate_series(1, :count)"), {"table": table.name, "count": count}))
 
 
-def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) -> None:
+def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int,
+                 checked_rows: dict | None = None) -> None:
     """Write the checked rows of a file set-based: the heads' households, the persons, their
     categories; on PostgreSQL with COPY (ids reserved from the sequences first, one query per table),
     on SQLite with multi-row INSERTs. The checks have proved every ID new and every head in the file
@@ -509,7 +514,15 @@ def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) 
         Region.code.in_(sorted({row["village_code"] for row in rows}))))}
     now = utcnow()
     postgres = is_postgres(session)
-    checked = [(row, data, _checked(data, parsed=True)[0]) for row, data in ((row, _row_input(row)) for row in rows)]
+    checked_rows = checked_rows or {}
+
+    def checked_row(row):
+        if row.row_number in checked_rows:  # checked by `_row_checks` moments ago, in this transaction
+            return (row, *checked_rows[row.row_number])
+        data = _row_input(row)
+        return row, data, _checked(data, parsed=True)[0]
+
+    checked = [checked_row(row) for row in rows]
     heads = [item for item in checked if item[2]["own_head"]]
     household_table, table = Household.__table__, Person.__table__
     household_rows = [{"region_id": villages[row["village_code"]].id, "created_at": now}
@@ -589,14 +602,16 @@ def apply_import(session, who, data: bytes, filename: str = "") -> tuple[imports
     (`ImportHasErrors`, each error with its row, column and reason) and nothing is written; the same
     file again returns its first batch and writes nothing."""
     actor = require(who, "aid.persons.write")
-    parsed = imports.preview(data, REGISTRY_SCHEMA, filename=filename, checks=_row_checks(session, actor))
+    checked_rows: dict = {}
+    parsed = imports.preview(data, REGISTRY_SCHEMA, filename=filename,
+                             checks=_row_checks(session, actor, checked_rows))
     previous = already_imported(session, parsed.sha256)
     if previous is not None:
         return parsed, imports.ApplyOutcome(previous, False)
     _masked_errors(parsed)
 
     def apply_rows(session_, rows, batch):
-        _insert_rows(session_, actor, rows, batch.id)
+        _insert_rows(session_, actor, rows, batch.id, checked_rows)
 
     outcome = imports.apply_once(session, IMPORT_KIND, parsed, apply_rows, actor.user_id)
     return parsed, outcome

@@ -142,8 +142,8 @@ def _persons_export(export_format, search):
 
 def _edit_forms(person, members, bound=None) -> dict:
     """The person's page's change forms (for registry writers), filled with what is recorded; `bound`:
-    {name: (the row's id for a form per row, or None; the form just sent back with its errors)}. Each form has its own prefix, so that the
-    page's field ids stay unique."""
+    {name: (the row's id for a form per row, or None; the form just sent back with its errors)}.
+    Each form has its own prefix, so that the page's field ids stay unique."""
     if not can_register():
         return {}
     user = _user()
@@ -152,7 +152,8 @@ def _edit_forms(person, members, bound=None) -> dict:
                                data={"phone": person.phone, "address": person.address,
                                      "village_code": person.region.code}),
         "bank_card": BankCardForm(formdata=None, prefix="card",
-                                  data={"bank_name": person.bank_name, "bank_account_holder": person.bank_account_holder}),
+                                  data={"bank_name": person.bank_name,
+                                        "bank_account_holder": person.bank_account_holder}),
         "category": CategoryAddForm(formdata=None, prefix="category"),
         "member": HouseholdMemberForm(formdata=None, prefix="member"),
         "end": {item.id: CategoryEndForm(formdata=None, prefix=f"end{item.id}")

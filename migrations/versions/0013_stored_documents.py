@@ -49,7 +49,8 @@ def upgrade():
     sa.Column('linked_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['document_id'], ['stored_documents.id'],
         name=op.f('fk_document_links_document_id_stored_documents')),
-    sa.ForeignKeyConstraint(['linked_by_user_id'], ['users.id'], name=op.f('fk_document_links_linked_by_user_id_users')),
+    sa.ForeignKeyConstraint(['linked_by_user_id'], ['users.id'],
+        name=op.f('fk_document_links_linked_by_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document_links')),
     sa.UniqueConstraint('owner_kind', 'owner_id', 'document_id', 'kind', name='uq_document_links_owner_document')
     )

@@ -28,7 +28,7 @@ def changes_of(app, person_id, change):
 def test_phone_address_and_village_change_and_are_audited_old_to_new(demo_app, api):
     desk = api("charity_yutai")
     person_id = register(desk, new_id(sequence=411))
-    answer = desk.client.patch(f"/api/v1/aid/persons/{person_id}", json={
+    answer = desk.client.patch(f"/api/v1/aid/persons/{person_id}/contact", json={
         "phone": "13953712345", "address": "李阁镇李阁村5号", "village_code": "370827-002"},
         headers={**desk.headers, "Idempotency-Key": "contact-1"})
     assert answer.status_code == 200, answer.get_json()
@@ -37,14 +37,14 @@ def test_phone_address_and_village_change_and_are_audited_old_to_new(demo_app, a
     [changes] = changes_of(demo_app, person_id, "contact")
     assert changes["phone"] == ["0537-6212345", "13953712345"]
     assert changes["village"] == [CHENGXI, "370827-002"]
-    again = desk.client.patch(f"/api/v1/aid/persons/{person_id}", json={
+    again = desk.client.patch(f"/api/v1/aid/persons/{person_id}/contact", json={
         "phone": "13953712345", "address": "李阁镇李阁村5号", "village_code": "370827-002"},
         headers={**desk.headers, "Idempotency-Key": "contact-1"})
     assert again.status_code == 200 and len(changes_of(demo_app, person_id, "contact")) == 1  # replayed, not redone
-    outside = desk.client.patch(f"/api/v1/aid/persons/{person_id}", json={"village_code": "370811-001"},
+    outside = desk.client.patch(f"/api/v1/aid/persons/{person_id}/contact", json={"village_code": "370811-001"},
                                 headers={**desk.headers, "Idempotency-Key": "contact-2"})
     assert outside.status_code == 422 and "village_code" in outside.get_json()["error"]["fields"]
-    missing_key = desk.client.patch(f"/api/v1/aid/persons/{person_id}", json={"phone": "0537-1111111"},
+    missing_key = desk.client.patch(f"/api/v1/aid/persons/{person_id}/contact", json={"phone": "0537-1111111"},
                                     headers=desk.headers)
     assert missing_key.status_code == 400
 
@@ -52,7 +52,7 @@ def test_phone_address_and_village_change_and_are_audited_old_to_new(demo_app, a
 def test_a_city_reviewer_moves_a_person_to_another_county(demo_app, api):
     city = api("reviewer")
     person_id = register(city, new_id(sequence=413))
-    answer = city.client.patch(f"/api/v1/aid/persons/{person_id}", json={"village_code": "370811-001"},
+    answer = city.client.patch(f"/api/v1/aid/persons/{person_id}/contact", json={"village_code": "370811-001"},
                                headers={**city.headers, "Idempotency-Key": "move-1"})
     assert answer.status_code == 200 and answer.get_json()["county_code"] == "370811"
     assert api("charity_yutai").get(f"/persons/{person_id}").status_code == 404  # gone from Yutai's sight
@@ -149,7 +149,7 @@ def test_a_household_gets_members_a_new_head_and_loses_a_member(demo_app, api):
 def test_another_county_and_other_roles_may_not_change_a_person(demo_app, api):
     rencheng = person_in(demo_app, "370811")
     desk = api("charity_yutai")
-    for method, path, body in (("patch", f"/persons/{rencheng.id}", {"phone": "0537-1234567"}),
+    for method, path, body in (("patch", f"/persons/{rencheng.id}/contact", {"phone": "0537-1234567"}),
                                ("post", f"/persons/{rencheng.id}/categories",
                                 {"category": "orphan", "starts_on": "2026-01-01"}),
                                ("patch", f"/persons/{rencheng.id}/bank-card",
@@ -160,6 +160,6 @@ def test_another_county_and_other_roles_may_not_change_a_person(demo_app, api):
         assert answer.status_code == 404, (path, answer.get_json())
     for role in ("finance", "auditor", "vendor"):
         other = api(role)
-        answer = other.client.patch(f"/api/v1/aid/persons/{rencheng.id}", json={"phone": "0537-1234567"},
+        answer = other.client.patch(f"/api/v1/aid/persons/{rencheng.id}/contact", json={"phone": "0537-1234567"},
                                     headers={**other.headers, "Idempotency-Key": f"role-{role}"})
         assert answer.status_code == 403

@@ -222,3 +222,18 @@ def test_the_shared_list_links_each_document_to_its_checked_download(demo_app):
     assert f"{len(PDF)} B" in html
     assert 'enctype="multipart/form-data"' in html and 'accept=".pdf,.jpg,.jpeg,.png' in html
     assert "No documents attached yet." in html
+
+
+def test_an_upload_request_may_carry_ten_megabytes_and_a_larger_declared_one_is_refused_unread(demo_app):
+    from ledger.documents.views import FORM_OVERHEAD_BYTES, allow_document_uploads
+
+    assert demo_app.config["MAX_CONTENT_LENGTH"] < DOCUMENT_MAX_BYTES  # every other request stays small
+    with demo_app.test_request_context("/", method="POST", environ_overrides={"CONTENT_LENGTH": str(11 * 1024 * 1024)}):
+        with pytest.raises(DocumentTooLarge):
+            allow_document_uploads()
+    declared = {"CONTENT_LENGTH": str(DOCUMENT_MAX_BYTES)}
+    with demo_app.test_request_context("/", method="POST", environ_overrides=declared):
+        from flask import request
+
+        allow_document_uploads()
+        assert request.max_content_length == DOCUMENT_MAX_BYTES + FORM_OVERHEAD_BYTES

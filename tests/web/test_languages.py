@@ -96,7 +96,7 @@ def entered_data(demo_app):
     from ledger.aid.models import Person
     from ledger.audit import AuditEvent
     from ledger.auth.models import Organisation, Region, User
-    from ledger.documents.models import DocumentLink
+    from ledger.documents.models import DocumentLink, StoredDocument
     from ledger.journal.models import Hold, JournalEntry
 
     with demo_app.app_context():
@@ -106,7 +106,7 @@ def entered_data(demo_app):
                        Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
                        Application.diagnosis, Application.hospital, Application.description,
                        Application.decision_reason, Application.follow_up_outcome, TierPolicy.name,
-                       DocumentLink.filename):
+                       StoredDocument.filename, DocumentLink.filename):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
         # the reasons typed with each move of an application (its history shows them)
         texts.update(detail.get("reason") for detail in db.session.scalars(
