@@ -22,7 +22,7 @@ from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError as Mars
 
 from .money import AmountError, fen_to_decimal_string, parse_amount
 from .text import normalised_text, safe_name, text_problem
-from .timeutil import date_year_problem, parse_iso_date
+from .timeutil import LOCAL_TZ, as_utc, date_year_problem, parse_iso_date
 
 #: Highest page number any list accepts (API and web): far beyond any real list, and
 #: PAGE_MAX * the largest page size stays a small integer for the database's OFFSET.
@@ -220,3 +220,16 @@ class ErrorDetail(Schema):
 
 class ErrorResponse(Schema):
     error = fields.Nested(ErrorDetail, required=True)
+
+
+class LocalDateTime(fields.DateTime):
+    """An ISO 8601 timestamp; one without an offset is read as Asia/Shanghai local time."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        return as_utc(moment)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else as_utc(value).isoformat()

@@ -268,8 +268,7 @@ def person_detail(person, members) -> dict:
     return data
 # --- tier policies and applications ---------------------------------------------------------------
 
-from ..funds.schemas import LocalDateTime  # noqa: E402
-from ..schemas import Amount, AmountOut  # noqa: E402
+from ..schemas import Amount, AmountOut, LocalDateTime  # noqa: E402
 from . import applications as _applications, policies as _policies  # noqa: E402
 from .application_models import ApplicationState, FollowUpKind, Urgency  # noqa: E402
 

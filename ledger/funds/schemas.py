@@ -14,8 +14,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..errors import _l
 from ..identity import IdentityNumberError, shown_counterparty_id, validate_credit_code, validate_resident_id
 from ..journal.dates import HOLD_MAX_DAYS
-from ..schemas import PAGE_MAX, Amount, AmountOut, QuerySchema, StrictSchema
-from ..timeutil import LOCAL_TZ, as_utc, utcnow
+from ..schemas import PAGE_MAX, Amount, AmountOut, LocalDateTime, QuerySchema, StrictSchema
+from ..timeutil import as_utc, utcnow
 from .services import Payee
 from .vocabulary import Purpose, ReceiptSource
 
@@ -24,19 +24,6 @@ from .vocabulary import Purpose, ReceiptSource
 MONTH_PATTERN = r"^(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])$"
 #: Longest hold a person may place through the API: a commitment, not a parking place.
 HOLD_MAX_HOURS = 24 * HOLD_MAX_DAYS
-
-
-class LocalDateTime(fields.DateTime):
-    """An ISO 8601 timestamp; one without an offset is read as Asia/Shanghai local time."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=LOCAL_TZ)
-        return as_utc(moment)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else as_utc(value).isoformat()
 
 
 # --- requests -----------------------------------------------------------------------------
