@@ -68,6 +68,7 @@ class ApplicationForm(OnceForm):
     urgency = SelectField(_l("Urgency"), choices=_choices(URGENCY_LABELS), default="normal")
     amount_requested = YuanField(_l("Amount asked (yuan)"), validators=[DataRequired(_l("Enter an amount."))])
     description = TextAreaField(_l("What happened"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+    submit_now = BooleanField(_l("Submit to the reviewers now (otherwise it is kept as a draft)"), default=True)
 
     def __init__(self, *args, persons=(), funds=(), **kwargs):
         super().__init__(*args, **kwargs)

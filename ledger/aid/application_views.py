@@ -58,7 +58,7 @@ STATE_LABELS = {
     "draft": _l("Draft"), "submitted": _l("Submitted"), "under_review": _l("Under review"),
     "returned": _l("Returned for more information"), "resubmitted": _l("Resubmitted"),
     "escalated": _l("Escalated to the city"), "approved": _l("Approved"), "paid": _l("Paid"),
-    "closed": _l("Closed"), "rejected": _l("Rejected"), "withdrawn": _l("Withdrawn"),
+    "closed": _l("Case closed"), "rejected": _l("Rejected"), "withdrawn": _l("Withdrawn"),
     "approval_cancelled": _l("Approval cancelled"),
 }
 LEVEL_LABELS = {"city": _l("City"), "county": _l("County"), "village": _l("Village or community")}
@@ -210,7 +210,7 @@ def new_application():
 
     def work(_key):
         application = applications.file_application(db.session, user, _input_of(form),
-                                                    submit=request.form.get("submit_now") == "1")
+                                                    submit=bool(form.submit_now.data))
         _attach_uploads(user, application.id)
         return {"id": application.id, "number": application.number, "state": application.state.value}
 
@@ -443,13 +443,18 @@ def act(application_id, action):
 
     def work(_key):
         moved = _run_action(action, application_id, form)
-        return {"state": moved.state.value}
+        return {"state": moved.state.value,
+                "voucher": moved.payment_entry.voucher_no if action == "pay" and moved.payment_entry else None}
 
     def done(body):
         message = DONE_MESSAGES[action]
+        if body.get("voucher"):
+            message = _l("Paid: voucher %(voucher)s.", voucher=body["voucher"])
         if action == "approve" and body["state"] == S.escalated.value:
             message = _l("Approved at the county; above the county's limit it now goes to the city.")
         flash(str(message), "success")
+        if action == "pay" and request.form.get("back") == "payments":  # paid from the list: back to it
+            return redirect(url_for("aid_applications.payments", paid=application_id))
         return redirect(url_for("aid_applications.application", application_id=application_id))
 
     answer, status = form_write(form, work, done, {"amount": "amount", "reason": "reason"})
@@ -496,8 +501,7 @@ def payments():
     form.application.choices = [(str(item.id), item.number) for item in page.items]
 
     def work(key):
-        chosen = request.form.get("pay_one")
-        ids = [chosen] if chosen else (form.application.data or [])
+        ids = form.application.data or []
         numbers = [int(value) for value in ids if str(value).isdigit() and int(value) <= APPLICATION_ID_MAX]
         paid = applications.pay_applications(db.session, user, numbers, idempotency_key=key)
         return {"paid": [{"id": item.id, "number": item.number, "voucher": item.payment_entry.voucher_no}
@@ -513,7 +517,9 @@ def payments():
     if answer is not None:
         return answer
     paid = applications.list_applications(db.session, user, state=S.paid.value, page=1, per_page=10)
-    return _list_page("aid/payments.html", page, "aid_applications.payments", form=form, paid=paid.items), status
+    pay_one = {item.id: EmptyOnceForm(formdata=None, prefix="pay") for item in page.items}
+    return _list_page("aid/payments.html", page, "aid_applications.payments", form=form, paid=paid.items,
+                      pay_one=pay_one), status
 
 
 # --- tier policies (admins write; everyone in the programme reads) ---------------------------------

@@ -143,7 +143,8 @@ def test_the_charity_files_with_a_hospital_bill_and_the_desk_carries_it_to_the_c
 
     to_pay = text(finance.get("/aid/payments"))
     assert "孙秀兰" in to_pay and "Available in the fund" in to_pay
-    paid = finance.post("/aid/payments", data={"idempotency_key": key(), "pay_one": str(application_id)})
+    paid = finance.post(f"/aid/applications/{application_id}/pay", data={"pay-idempotency_key": key(),
+                                                                          "back": "payments"})
     assert paid.status_code == 302
     assert books.state(application_id) == S.paid
     voucher_no = books.scalar(sa.select(JournalEntry.voucher_no).where(
@@ -156,7 +157,7 @@ def test_the_charity_files_with_a_hospital_bill_and_the_desk_carries_it_to_the_c
     closed = act(charity, application_id, "follow_up", kind="visit", outcome="已出院，恢复良好")
     assert closed.status_code == 302 and books.state(application_id) == S.closed
     history = text(charity.get(f"/aid/applications/{application_id}"))
-    for step in ("Submitted", "Under review", "Approved", "Paid", "Closed"):
+    for step in ("Submitted", "Under review", "Approved", "Paid", "Case closed"):
         assert step in history
     assert voucher_no in history
 
