@@ -53,9 +53,9 @@ def _choices(labels) -> list[SelectChoice]:
 
 
 class ApplicationForm(OnceForm):
-    person_id = SelectField(_l("Person"), validators=[DataRequired(_l("Choose the person."))])
+    person_id = SelectField(_l("Beneficiary"), validators=[DataRequired(_l("Choose the person."))])
     fund_code = SelectField(_l("Fund"), validators=[DataRequired(_l("Choose the fund."))])
-    diagnosis = StringField(_l("Diagnosis"), validators=[DataRequired(_l("Enter the diagnosis.")),
+    diagnosis = StringField(_l("Medical diagnosis"), validators=[DataRequired(_l("Enter the diagnosis.")),
                                                          Length(max=TEXT_MAX)])
     hospital = StringField(_l("Hospital"), validators=[DataRequired(_l("Enter the hospital.")), Length(max=TEXT_MAX)])
     total_cost = YuanField(_l("Total medical cost (yuan)"), validators=[DataRequired(_l("Enter an amount."))])
