@@ -114,9 +114,9 @@ def application_list():
 @require_roles(*(Role.reviewer,))
 def queue():
     page = applications.reviewer_queue(db.session, _user(), page=page_argument(), per_page=PER_PAGE)
-    return _list_page("aid/queue.html", page, "aid_applications.queue", heading=_("Review queue"),
+    return _list_page("aid/applications.html", page, "aid_applications.queue", heading=_("Review queue"),
                       intro=_("Open applications, most urgent first: breached and running clocks, then the "
-                              "others by submission."))
+                              "others by submission."), reviewer_lists=True, empty=_("Nothing is waiting."))
 
 
 @applications_bp.get("/escalated")
@@ -125,7 +125,8 @@ def queue():
 def escalated():
     page = applications.list_applications(db.session, _user(), state=S.escalated.value, page=page_argument(),
                                           per_page=PER_PAGE)
-    return _list_page("aid/queue.html", page, "aid_applications.escalated", heading=_("Escalated to the city"),
+    return _list_page("aid/applications.html", page, "aid_applications.escalated",
+                      heading=_("Escalated to the city"), reviewer_lists=True, empty=_("Nothing is waiting."),
                       intro=_("Applications a county sent to the city, above its limit or by hand: a city "
                               "reviewer decides them."))
 
