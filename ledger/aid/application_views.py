@@ -370,6 +370,8 @@ def _render_application(application, failed: tuple[str, object] | None = None, s
             forms[name] = failed[1]
         elif _offered(application, name):
             forms[name] = form_class(formdata=None, prefix=name)
+    if "approve" in forms and Urgency(application.urgency) == Urgency.normal:
+        del forms["approve"].minimal_documents  # 先行救助 is for urgent cases only
     year_to_date = applications.year_to_date_aid(db.session, user, application.person_id)
     suggestion_shown = _suggestion(application)
     links = documents.documents_of(db.session, user, applications.SOURCE_KIND, application.id)
