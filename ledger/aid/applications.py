@@ -625,6 +625,9 @@ def return_application(session, who, application_id: int, *, reason: str, now: d
     scope; an escalated one, city reviewers."""
     actor, application = _reviewing(session, who, application_id)
     _move(session, actor, application, "return", reason=_reason(reason), now=now)
+    # A county approval awaiting the city lapses: the resubmitted case is decided afresh.
+    application.county_approved_by_user_id = application.county_approved_at = None
+    application.amount_approved_fen = None
     session.flush()
     return application
 
@@ -702,9 +705,10 @@ def approve_application(session, who, application_id: int, *, amount_fen: int | 
     now = as_utc(now or utcnow())
     state = S(application.state)
     APPLICATION_MACHINE.next_state(application, "approve")
-    if actor.user_id is not None and actor.user_id in (application.filed_by_user_id,
-                                                       application.last_changed_by_user_id,
-                                                       application.county_approved_by_user_id):
+    deciders = {application.filed_by_user_id, application.last_changed_by_user_id}
+    if state == S.escalated:
+        deciders.add(application.county_approved_by_user_id)
+    if actor.user_id is not None and actor.user_id in deciders:
         raise SameHands()
     reason = _reason(reason, required=False)
     version = _decision_version(session, application, now)

@@ -92,6 +92,11 @@ class Desk:
         self.session.commit()
         return application
 
+    def pending(self, fund_code: str) -> int:
+        """The fund's pending holds as the books keep them (released only when the fund is next locked)."""
+        self.session.expire_all()
+        return self.session.scalar(sa.select(Fund.pending_fen).where(Fund.code == fund_code))
+
     def available(self, fund_code: str) -> int:
         self.session.expire_all()
         return self.session.scalar(sa.select(Fund).where(Fund.code == fund_code)).available_fen
