@@ -306,17 +306,15 @@ def attach_upload(session, who, owner_kind: str, owner_id: int, kind: DocumentKi
     _owner(owner_kind).write(session, actor, owner_id)
     document = store_document(session, actor, stream, filename, content_length=content_length)
     kind = DocumentKind(kind)
-    existing = session.scalar(sa.select(DocumentLink).where(
+    # Claimed like the content: the same link made twice at once is one link (the unique constraint).
+    session.execute(dialect_insert(session, DocumentLink.__table__).values(
+        document_id=document.id, owner_kind=owner_kind, owner_id=owner_id, kind=kind.value,
+        filename=sanitised_filename(filename, document.media_type), linked_by_user_id=actor.user_id,
+        linked_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["owner_kind", "owner_id", "document_id", "kind"]))
+    return session.scalar(sa.select(DocumentLink).where(
         DocumentLink.owner_kind == owner_kind, DocumentLink.owner_id == owner_id,
         DocumentLink.document_id == document.id, DocumentLink.kind == kind))
-    if existing is not None:
-        return existing
-    link = DocumentLink(document_id=document.id, owner_kind=owner_kind, owner_id=owner_id, kind=kind,
-                        filename=sanitised_filename(filename, document.media_type), linked_by_user_id=actor.user_id,
-                        linked_at=utcnow())
-    session.add(link)
-    session.flush()
-    return link
 
 
 def documents_of(session, who, owner_kind: str, owner_id: int) -> list[DocumentLink]:

@@ -3,12 +3,17 @@ their periods, the bank card, the household. Every change is audited (old -> new
 masked), every write takes an Idempotency-Key, and a person of another county is not there (404)."""
 from __future__ import annotations
 
+import threading
+from datetime import date
+
+import pytest
 import sqlalchemy as sa
 
-from ledger.aid.models import Person
+from ledger.aid.models import Category, Person, PersonCategory
 from ledger.audit import AuditEvent
 from ledger.extensions import db
 from tests.aid.test_registry import CHENGXI, api, new_id, person_body, person_in  # noqa: F401 (the api fixture)
+from tests.support import wait_for_blocked_backends
 
 
 def register(client, resident_id, **changes):
@@ -163,3 +168,48 @@ def test_another_county_and_other_roles_may_not_change_a_person(demo_app, api):
         answer = other.client.patch(f"/api/v1/aid/persons/{rencheng.id}/contact", json={"phone": "0537-1234567"},
                                     headers={**other.headers, "Idempotency-Key": f"role-{role}"})
         assert answer.status_code == 403
+
+
+@pytest.mark.postgres
+def test_two_overlapping_categories_added_at_once_make_one(demo_app, api):
+    """The first addition holds the person's row; the second waits for it (seen in pg_stat_activity),
+    then sees the first period and is refused as overlapping."""
+    from ledger.aid import edits
+    from ledger.aid.services import CategoryInput
+    from ledger.auth.services import get_user
+    from ledger.errors import LedgerError
+
+    person_id = register(api("reviewer_yutai"), new_id(sequence=441))
+    first_added, release_first = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def add(name, username, starts_on, hold):
+        with demo_app.app_context():
+            try:
+                edits.add_category(db.session, get_user(db.session, username), person_id,
+                                   CategoryInput(Category.orphan, starts_on))
+                if hold:
+                    first_added.set()
+                    assert release_first.wait(30)
+                db.session.commit()
+                outcomes[name] = "added"
+            except LedgerError as error:
+                db.session.rollback()
+                outcomes[name] = error.code
+            finally:
+                first_added.set()
+                db.session.remove()
+
+    first = threading.Thread(target=add, args=("first", "charity_yutai", date(2026, 1, 1), True))
+    second = threading.Thread(target=add, args=("second", "reviewer_yutai", date(2026, 6, 1), False))
+    first.start()
+    assert first_added.wait(30)
+    second.start()
+    wait_for_blocked_backends(demo_app)
+    release_first.set()
+    first.join(30)
+    second.join(30)
+    assert outcomes == {"first": "added", "second": "category_periods_overlap"}
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PersonCategory.id)).where(
+            PersonCategory.person_id == person_id, PersonCategory.category == Category.orphan)) == 1
