@@ -23,8 +23,9 @@ FOLLOW_UP_LABELS = {"visit": _l("Home visit"), "call": _l("Phone call")}
 
 
 def fen_of(text) -> int | None:
-    """The fen of an amount typed in yuan (fullwidth digits read as ASCII); None when it is not one."""
-    text = ascii_digits_from_fullwidth(str(text or "")).strip().replace(",", "")
+    """The fen of an amount typed in yuan (fullwidth digits and point read as ASCII, thousands
+    separators dropped); None when it is not one."""
+    text = ascii_digits_from_fullwidth(str(text or "")).strip().replace("．", ".").replace(",", "").replace("，", "")
     if not text:
         return None
     try:

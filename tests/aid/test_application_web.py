@@ -271,3 +271,20 @@ def test_the_start_pages_show_the_charitys_applications_and_the_reviewers_queue_
     reviewer = yutai["reviewer_yutai"].get("/").get_data(as_text=True)
     head = reviewer[reviewer.index('id="aid-title"'):]
     assert "most urgent first" in head and number in head
+
+
+@pytest.mark.parametrize("field", ["diagnosis", "hospital", "description"])
+def test_a_control_character_in_a_filing_is_refused_at_its_field_and_nothing_is_filed(books, yutai, field):
+    count = books.scalar(sa.select(sa.func.count()).select_from(Application))
+    response = yutai["charity_yutai"].post("/aid/applications/new",
+                                           data=filing(books.person(), **{field: "急性\x1b白血病"}))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(rf'id="{field}-error"[^>]*>[^<]*control character', html), field
+    assert books.scalar(sa.select(sa.func.count()).select_from(Application)) == count
+
+
+def test_fullwidth_digits_of_a_chinese_input_method_are_read_as_yuan(books, yutai):
+    application_id = file_one(yutai["charity_yutai"], books.person(), total_cost="５５２００", reimbursed="２００００",
+                              amount_requested="１００００．５０")
+    assert books.application(application_id, "out_of_pocket_fen", "amount_requested_fen") == (35_200_00, 10_000_50)
