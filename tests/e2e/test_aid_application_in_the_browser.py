@@ -51,6 +51,11 @@ def press(page, selector: str):
         page.click(selector)
 
 
+def keep(path: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SHOTS / path.name)
+
+
 def shoot(page, username: str, name: str):
     """The page as it is, at both widths and in both languages; nothing sticks out sideways."""
     url = page.url
@@ -60,9 +65,7 @@ def shoot(page, username: str, name: str):
             page.set_viewport_size(viewport)
             page.goto(url)
             assert horizontal_overflow(page) is None, horizontal_overflow(page)
-            path = screenshot(page, username, f"{name}-{language[:2]}", viewport)
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, SHOTS / path.name)
+            keep(screenshot(page, username, f"{name}-{language[:2]}", viewport))
     page.goto(url.split("/aid/")[0] + "/lang/zh_CN")
     page.set_viewport_size(DESKTOP)
     page.goto(url)
@@ -92,6 +95,7 @@ def test_an_application_goes_from_the_charity_to_the_card_and_back_to_a_follow_u
     page.select_option("select[name=urgency]", "urgent")
     page.fill("input[name=amount_requested]", "10000")
     page.set_input_files("#document-hospital_bill", str(bill))
+    keep(screenshot(page, "charity", "aid-new-application-typed", DESKTOP))  # the tier amount as typed
     shoot(page, "charity", "aid-new-application")
     page.select_option("select[name=fund_code]", COUNTY)
     page.fill("input[name=diagnosis]", "急性心肌梗死")
