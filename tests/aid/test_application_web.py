@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from io import BytesIO
 
 import pytest
 import sqlalchemy as sa
 
 from ledger.aid.application_models import Application, ApplicationState, TierPolicyVersion
+from ledger.aid.demo import demo_resident_id
+from ledger.aid.models import Person
 from ledger.auth.services import create_user
 from ledger.documents.models import DocumentLink
 from ledger.extensions import db
@@ -288,3 +291,18 @@ def test_fullwidth_digits_of_a_chinese_input_method_are_read_as_yuan(books, yuta
     application_id = file_one(yutai["charity_yutai"], books.person(), total_cost="５５２００", reimbursed="２００００",
                               amount_requested="１００００．５０")
     assert books.application(application_id, "out_of_pocket_fen", "amount_requested_fen") == (35_200_00, 10_000_50)
+
+
+def test_a_person_registered_on_the_way_comes_back_chosen_on_the_new_application(books, yutai):
+    charity = yutai["charity_yutai"]
+    assert 'href="/aid/persons/new?then=application"' in charity.get("/aid/applications/new").get_data(as_text=True)
+    resident_id = demo_resident_id(YUTAI, date(1968, 2, 9), 477, True)
+    response = charity.post("/aid/persons/new?then=application", data={
+        "idempotency_key": key(), "name": "路上登", "resident_id": resident_id, "village_code": "370827-001",
+        "relation": "head", "category": "", "bank_name": "中国农业银行", "bank_account_number": "6228480123456789012",
+        "bank_account_holder": "路上登"})
+    assert response.status_code == 302, text(response)
+    person_id = books.scalar(sa.select(Person.id).where(Person.resident_id == resident_id))
+    assert response.headers["Location"] == f"/aid/applications/new?person={person_id}"
+    form = charity.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<option selected value="{person_id}">路上登' in form
