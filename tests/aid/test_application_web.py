@@ -306,3 +306,32 @@ def test_a_person_registered_on_the_way_comes_back_chosen_on_the_new_application
     assert response.headers["Location"] == f"/aid/applications/new?person={person_id}"
     form = charity.get(response.headers["Location"]).get_data(as_text=True)
     assert f'<option selected value="{person_id}">路上登' in form
+
+
+def test_the_charity_withdraws_before_a_decision_and_a_reviewer_escalates_by_hand(books, yutai):
+    charity, reviewer = yutai["charity_yutai"], yutai["reviewer_yutai"]
+    draft = file_one(charity, books.person(), submit_now="")
+    assert books.state(draft) == S.draft
+    assert act(charity, draft, "submit").status_code == 302 and books.state(draft) == S.submitted
+    assert act(charity, draft, "withdraw", reason="家属已筹到款").status_code == 302
+    assert books.state(draft) == S.withdrawn
+    withdrawn = charity.get(f"/aid/applications/{draft}").get_data(as_text=True)
+    assert 'id="action-withdraw"' not in withdrawn and "clock-stopped" in withdrawn
+
+    by_hand = file_one(charity, books.person())
+    act(reviewer, by_hand, "start_review")
+    assert act(reviewer, by_hand, "escalate", reason="跨县就医，请市级统筹").status_code == 302
+    assert books.state(by_hand) == S.escalated
+    assert "跨县就医，请市级统筹" in text(yutai["reviewer"].get(f"/aid/applications/{by_hand}"))
+
+
+def test_a_program_renamed_pdf_is_refused_on_the_applications_page(books, yutai):
+    application_id = file_one(yutai["charity_yutai"], books.person())
+    refused = yutai["charity_yutai"].post(f"/aid/applications/{application_id}/documents",
+                                          content_type="multipart/form-data",
+                                          data={"kind": "hospital_bill", "file": (BytesIO(b"MZ\x90\x00" + b"\x00" * 64),
+                                                                                  "发票.pdf")})
+    assert refused.status_code == 422
+    assert re.search(r'id="file-error">not a PDF, JPEG or PNG document<', refused.get_data(as_text=True))
+    assert books.scalar(sa.select(sa.func.count()).select_from(DocumentLink).where(
+        DocumentLink.owner_kind == "aid_application", DocumentLink.owner_id == application_id)) == 0
