@@ -105,8 +105,9 @@ def main() -> None:
         large = median_queue_seconds(session, reviewer)
         open_count = session.scalar(sa.select(sa.func.count()).select_from(Application)
                                     .where(Application.state.in_(applications.OPEN_STATES)))
-    print(f"{session.get_bind().dialect.name}: queue page 1 (50 rows) with ~100 open applications: "
-          f"{small * 1000:.2f} ms; with {open_count} open: {large * 1000:.2f} ms; ratio {large / small:.2f}")
+        dialect = session.get_bind().dialect.name
+    print(f"{dialect}: queue page 1 (50 rows) with ~100 open applications: {small * 1000:.2f} ms; "
+          f"with {open_count} open in the city: {large * 1000:.2f} ms; ratio {large / small:.2f}")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,19 @@ class AmountOut(Amount):
     PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
 
 
+class LocalDateTime(fields.DateTime):
+    """An ISO 8601 timestamp; one without an offset is read as Asia/Shanghai local time."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        return as_utc(moment)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else as_utc(value).isoformat()
+
+
 class StrictSchema(EdgeSchema):
     """A request body: unknown fields are refused, naming them."""
 

@@ -297,7 +297,10 @@ def list_applications(session, who, *, state: str | None = None, person_id: int 
     actor = require(who, "aid.applications.read")
     conditions = [application_scope(actor)]
     if state:
-        conditions.append(Application.state == S(state))
+        try:
+            conditions.append(Application.state == S(state))
+        except ValueError:
+            raise ValidationError(fields={"state": [_l("no such state")]}) from None
     if person_id is not None:
         conditions.append(Application.person_id == person_id)
     where = sa.and_(*conditions)

@@ -508,3 +508,25 @@ def test_an_escalation_returned_by_the_city_is_decided_afresh_by_the_county(desk
                                              now=MARCH_10 + timedelta(hours=3))
     desk.session.commit()
     assert again.state == S.approved and again.amount_approved_fen == 9_000_00
+
+
+def test_a_returned_application_is_corrected_by_the_filer_and_a_submitted_one_withdrawn(desk, policy):
+    person = desk.person()
+    application = desk.under_review(person)
+    applications.return_application(desk.session, desk.user("reviewer_yutai"), application.id, reason="自付金额有误")
+    corrected = applications.ApplicationInput(person_id=person.id, fund_code=YUTAI, diagnosis="急性白血病",
+                                              hospital="济宁医学院附属医院", total_cost_fen=60_000_00,
+                                              reimbursed_fen=15_000_00, amount_requested_fen=12_000_00)
+    changed = applications.update_application(desk.session, desk.user("charity_yutai"), application.id, corrected)
+    assert (changed.state, changed.out_of_pocket_fen) == (S.returned, 45_000_00)
+    applications.resubmit_application(desk.session, desk.user("charity_yutai"), application.id)
+    desk.session.commit()
+    assert state_of(desk, application) == "resubmitted"
+    with pytest.raises(IllegalTransition):
+        applications.update_application(desk.session, desk.user("charity_yutai"), application.id, corrected)
+    desk.session.rollback()
+
+    submitted = desk.file(desk.person())
+    applications.withdraw_application(desk.session, desk.user("charity_yutai"), submitted.id, reason="家属放弃")
+    desk.session.commit()
+    assert state_of(desk, submitted) == "withdrawn"
