@@ -335,3 +335,33 @@ def test_a_program_renamed_pdf_is_refused_on_the_applications_page(books, yutai)
     assert re.search(r'id="file-error">not a PDF, JPEG or PNG document<', refused.get_data(as_text=True))
     assert books.scalar(sa.select(sa.func.count()).select_from(DocumentLink).where(
         DocumentLink.owner_kind == "aid_application", DocumentLink.owner_id == application_id)) == 0
+
+
+def test_aid_on_minimal_documents_is_listed_when_its_paperwork_is_late_until_it_arrives(books, yutai):
+    from datetime import timedelta
+
+    from ledger.aid import applications
+
+    def approved_two_weeks_ago(desk):
+        earlier = utcnow() - timedelta(days=14)
+        filed = desk.file(desk.person(), urgency="urgent", now=earlier)
+        applications.start_review(desk.session, desk.user("reviewer_yutai"), filed.id, now=earlier)
+        applications.approve_application(desk.session, desk.user("reviewer_yutai"), filed.id, minimal_documents=True,
+                                         now=earlier + timedelta(minutes=20))
+        return filed.id, filed.number
+
+    application_id, number = books.desk(approved_two_weeks_ago)
+    reviewer = yutai["reviewer_yutai"]
+    assert number in text(reviewer.get("/aid/paperwork"))
+    page = text(reviewer.get(f"/aid/applications/{application_id}"))
+    assert "Aided on minimal documents" in page and "full paperwork due on" in page
+    assert act(reviewer, application_id, "paperwork").status_code == 302
+    assert number not in text(reviewer.get("/aid/paperwork"))
+    assert "full paperwork received" in text(reviewer.get(f"/aid/applications/{application_id}"))
+    # a normal case offers no 先行救助 option
+    normal = books.desk(lambda desk: applications.start_review(
+        desk.session, desk.user("reviewer_yutai"), desk.file(desk.person(), now=utcnow()).id).id)
+    assert "approve-minimal_documents" not in reviewer.get(f"/aid/applications/{normal}").get_data(as_text=True)
+    urgent = file_one(yutai["charity_yutai"], books.person())
+    act(reviewer, urgent, "start_review")
+    assert "approve-minimal_documents" in reviewer.get(f"/aid/applications/{urgent}").get_data(as_text=True)
