@@ -9,7 +9,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import DateField, LedgerForm
+from ..forms import DateField
 from ..money import AmountError, parse_amount
 from ..text import ascii_digits_from_fullwidth
 from .applications import DESCRIPTION_MAX, REASON_MAX, TEXT_MAX
@@ -107,7 +107,8 @@ class EmptyOnceForm(OnceForm):
     """A button that acts once (submit, start the review, paperwork received)."""
 
 
-_BAND_LINE = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]{1,2})?)\s*(?:->|→|=|:|：|\s)\s*([0-9][0-9,]*(?:\.[0-9]{1,2})?)\s*$")
+_YUAN = r"([0-9][0-9,]*(?:\.[0-9]{1,2})?)"
+_BAND_LINE = re.compile(rf"^\s*{_YUAN}\s*(?:->|→|=|:|：|\s)\s*{_YUAN}\s*$")
 
 
 def parse_bands(text: str) -> tuple[tuple[int, int], ...]:

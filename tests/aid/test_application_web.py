@@ -261,8 +261,8 @@ def test_an_admin_adds_a_policy_version_and_a_used_version_stays_as_it_was(books
     assert added.status_code == 302
     page = text(admin.get(f"/aid/policies/{policy_id}"))
     assert "11,000.00" in page and "× 1.5" in page and "not used yet" in page
-    assert books.desk(lambda desk: [band.amount_fen for band in desk.session.get(TierPolicyVersion, version_id).bands]) \
-        == [8_000_00, 10_000_00, 12_000_00]
+    bands = books.desk(lambda desk: [band.amount_fen for band in desk.session.get(TierPolicyVersion, version_id).bands])
+    assert bands == [8_000_00, 10_000_00, 12_000_00]
     assert yutai["reviewer_yutai"].get(f"/aid/policies/{policy_id}/versions/new").status_code == 403
 
 
