@@ -191,7 +191,8 @@ class Application(Base):
     # The decision.
     amount_requested_fen = sa.Column(sa.BigInteger, nullable=False)
     suggested_fen = sa.Column(sa.BigInteger, comment="the policy's amount at the decision")
-    suggestion_text = sa.Column(sa.String(300), comment="the rule that produced suggested_fen")
+    suggestion_text = sa.Column(sa.String(300), comment="the rule that produced suggested_fen (English)")
+    suggestion_factor_permille = sa.Column(sa.Integer, comment="the category factor the suggestion used")
     policy_version_id = sa.Column(sa.Integer, sa.ForeignKey("aid_tier_policy_versions.id"),
                                   comment="the policy version the decision used")
     amount_approved_fen = sa.Column(sa.BigInteger)

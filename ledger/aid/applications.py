@@ -720,6 +720,7 @@ def approve_application(session, who, application_id: int, *, amount_fen: int | 
         suggestion = policies.suggest(version, application.out_of_pocket_fen, categories)
         application.suggested_fen = suggestion.amount_fen
         application.suggestion_text = str.__str__(suggestion.text)[:300]
+        application.suggestion_factor_permille = suggestion.factor_permille
         application.policy_version_id = version.id
     if amount_fen is None:
         amount_fen = application.amount_approved_fen or application.suggested_fen
@@ -874,6 +875,16 @@ def record_follow_up(session, who, application_id: int, *, kind: str, outcome: s
     _move(session, actor, application, "follow_up", now=now, kind=kind.value)
     session.flush()
     return application
+
+
+def suggestion_rule(application: Application):
+    """The rule of the decision's suggestion in the reader's language (None before a decision): rebuilt
+    from the policy version and the factor the decision kept, so a later policy or a person's new
+    category never changes it."""
+    if application.policy_version is None or application.suggestion_factor_permille is None:
+        return None
+    return policies.suggest_at_factor(application.policy_version, application.out_of_pocket_fen,
+                                      application.suggestion_factor_permille).text
 
 
 def hold_is_live(application: Application, now: datetime | None = None) -> bool:

@@ -112,8 +112,13 @@ def factor_for(version: TierPolicyVersion, categories) -> int:
 def suggest(version: TierPolicyVersion, out_of_pocket_fen: int, categories=()) -> Suggestion:
     """The suggested aid for an out-of-pocket cost: the highest band whose threshold is at most the
     cost, times the largest factor of `categories`; 0 with the reason below the first band. Pure."""
+    return suggest_at_factor(version, out_of_pocket_fen, factor_for(version, categories))
+
+
+def suggest_at_factor(version: TierPolicyVersion, out_of_pocket_fen: int, factor: int) -> Suggestion:
+    """`suggest` with the factor given (a decision keeps its factor, so its rule can be shown again in
+    any language, whatever the person's categories have become since). Pure."""
     bands = sorted(version.bands, key=lambda band: band.threshold_fen)
-    factor = factor_for(version, categories)
     cost = format_cny(out_of_pocket_fen, symbol=False)
     chosen = None
     for number, band in enumerate(bands, start=1):

@@ -511,7 +511,8 @@ class ApplicationOut(Schema):
     clock = fields.Nested(ClockOut)
     amount_requested = AmountOut()
     suggested = AmountOut(allow_none=True)
-    suggestion = fields.String(allow_none=True, metadata={"description": "the rule of the suggestion, as decided"})
+    suggestion = fields.String(allow_none=True, metadata={"description": "the rule of the suggestion, as decided, "
+                                                                         "in the reader's language"})
     policy_version_id = fields.Integer(allow_none=True)
     amount_approved = AmountOut(allow_none=True)
     decision_reason = fields.String()
@@ -590,7 +591,7 @@ def application_data(application, now=None) -> dict:
         "clock": {"state": clock.state, "deadline_at": clock.deadline_at, "text": str(clock.text),
                   "seconds": clock.seconds},
         "amount_requested": application.amount_requested_fen, "suggested": application.suggested_fen,
-        "suggestion": application.suggestion_text, "policy_version_id": application.policy_version_id,
+        "suggestion": _rule(application), "policy_version_id": application.policy_version_id,
         "amount_approved": application.amount_approved_fen, "decision_reason": application.decision_reason,
         "hold_id": application.hold_id, "payment_voucher_no": entry.voucher_no if entry is not None else None,
         "paid_at": application.paid_at, "minimal_documents": application.minimal_documents,
@@ -599,6 +600,11 @@ def application_data(application, now=None) -> dict:
         "follow_up_kind": _value(application.follow_up_kind) if application.follow_up_kind else None,
         "follow_up_outcome": application.follow_up_outcome, "followed_up_at": application.followed_up_at,
     }
+
+
+def _rule(application):
+    rule = _applications.suggestion_rule(application)
+    return str(rule) if rule is not None else application.suggestion_text
 
 
 def history_data(event) -> dict:

@@ -79,6 +79,9 @@ def test_the_story_from_filing_to_follow_up(demo_app, api):
     assert approved.get_json()["state"] == "approved" and approved.get_json()["amount_approved"] == "10000.00"
     assert approved.get_json()["clock"]["state"] == "running"  # an approval does not meet the clock
     assert available(demo_app) == before - 10_000_00
+    assert approved.get_json()["suggestion"] == "out of pocket 35,200.00 -> tier 2 (>= 20,000) 10,000.00 x 1.0"
+    in_chinese = api("reviewer_yutai", **{"Accept-Language": "zh-CN"}).get(f"/applications/{number}").get_json()
+    assert in_chinese["suggestion"] == "自付 35,200.00 -> 第二档（≥ 20,000）10,000.00 × 1.0"
 
     paid = finance.post(f"/applications/{number}/pay")
     assert paid.status_code == 200, paid.get_json()
