@@ -35,7 +35,7 @@ from ..extensions import db
 from ..identity import mask_id_number
 from ..money import format_cny
 from ..requests import form_write, page_argument, place_refusal, query_text
-from ..timeutil import local_today, to_local, utcnow
+from ..timeutil import local_today, utcnow
 from ..web.filters import named_code
 from ..web.navigation import add_section
 from . import applications, policies, services
@@ -348,17 +348,15 @@ def _city_wide() -> bool:
 
 def _suggestion(application) -> tuple[int, str] | None:
     """The amount the policy suggests, with its rule in the reader's language: the decision's own
-    (the version it used, the categories of that day) once decided, today's policy before."""
-    decided_at = application.city_approved_at or application.county_approved_at
-    version = application.policy_version
-    day = to_local(decided_at).date() if decided_at and version is not None else local_today()
-    if version is None:
-        version = policies.version_on(db.session, application.fund_id, day)
+    (its version and factor) once decided, today's policy for the person before."""
+    rule = applications.suggestion_rule(application)
+    if rule is not None:
+        return application.suggested_fen, str(rule)
+    version = policies.version_on(db.session, application.fund_id, local_today())
     if version is None:
         return None
-    found = policies.suggest(version, application.out_of_pocket_fen, policies.categories_on(application.person, day))
-    if application.suggested_fen is not None and found.amount_fen != application.suggested_fen:
-        return application.suggested_fen, application.suggestion_text or ""  # as written at the decision
+    found = policies.suggest(version, application.out_of_pocket_fen,
+                             policies.categories_on(application.person, local_today()))
     return found.amount_fen, str(found.text)
 
 
