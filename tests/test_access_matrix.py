@@ -342,6 +342,35 @@ FEATURES += [
     Case("POST", "/api/v1/care/persons/import", only("admin", "reviewer", status=422), json={}),
 ]
 
+# The applications' web pages: the same rules as the API. Application 1 is 韩进's (paid: not editable,
+# so its edit page leads back to it), 15 a Rencheng charity's; write rows name no application (404)
+# or send an empty form (422), so nothing is written.
+WEB_APPLICATION = "/aid/applications"
+FEATURES += [
+    Case("GET", WEB_APPLICATION, only(*AID_READERS)),
+    Case("GET", f"{WEB_APPLICATION}/1", only(*AID_READERS)),
+    Case("GET", f"{WEB_APPLICATION}/15", OUT_OF_COUNTY),
+    Case("GET", f"{WEB_APPLICATION}/new", only("reviewer", "charity")),
+    Case("POST", f"{WEB_APPLICATION}/new", only("reviewer", "charity", status=422), data={}),
+    Case("GET", f"{WEB_APPLICATION}/suggestion", only(*AID_READERS, status=422)),  # no out_of_pocket
+    Case("GET", f"{WEB_APPLICATION}/1/edit", only("reviewer", "charity", status=302)),
+    Case("POST", f"{WEB_APPLICATION}/999999/edit", only("reviewer", "charity", status=404), data={}),
+    Case("POST", f"{WEB_APPLICATION}/999999/submit", only("reviewer", "charity", status=404), data={}),
+    Case("POST", f"{WEB_APPLICATION}/999999/approve", only("reviewer", status=404), data={}),
+    Case("POST", f"{WEB_APPLICATION}/999999/pay", only("finance", status=404), data={}),
+    Case("POST", f"{WEB_APPLICATION}/999999/documents", only("reviewer", "charity", status=404), data={}),
+    Case("GET", "/aid/queue", only("reviewer")),
+    Case("GET", "/aid/escalated", only("reviewer")),
+    Case("GET", "/aid/paperwork", only(*AID_READERS)),
+    Case("GET", "/aid/payments", only("finance")),
+    Case("POST", "/aid/payments", only("finance", status=422), data={}),
+    Case("GET", "/aid/policies", only(*AID_READERS)),
+    Case("GET", "/aid/policies/1", only(*AID_READERS)),
+    Case("GET", "/aid/policies/2", OUT_OF_COUNTY),
+    Case("GET", "/aid/policies/1/versions/new", only("admin")),
+    Case("POST", "/aid/policies/1/versions/new", only("admin", status=422), data={}),
+]
+
 MATRIX = WEB + API + FEATURES
 
 

@@ -45,6 +45,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from .. import documents
 from ..audit import AuditEvent, record_event
 from ..auth.access import Actor, require
 from ..auth.models import Region
@@ -891,3 +892,32 @@ def suggestion_rule(application: Application):
 def hold_is_live(application: Application, now: datetime | None = None) -> bool:
     """Whether the application's hold still binds its money (approved and not expired)."""
     return application.hold is not None and is_live(application.hold, now)
+
+
+# --- documents of an application (the hospital bill, the diagnosis ...) ---------------------------
+
+#: States in which documents may still be attached: before a decision, and after 先行救助 until closed.
+DOCUMENT_STATES = UNDECIDED_STATES + (S.approved, S.paid)
+
+
+class ApplicationDocumentsClosed(Conflict):
+    """Documents can no longer be attached to this application.
+
+    Rule: documents are attached until the case is decided against, withdrawn or closed."""
+
+    code = "application_documents_closed"
+
+
+def _documents_read(session, actor: Actor, application_id: int) -> None:
+    get_application(session, actor, application_id)
+
+
+def _documents_write(session, actor: Actor, application_id: int) -> None:
+    if not (actor.may("aid.applications.file") or actor.may("aid.applications.review")):
+        raise Forbidden()
+    application = _load(session, actor, application_id)
+    if S(application.state) not in DOCUMENT_STATES:
+        raise ApplicationDocumentsClosed()
+
+
+documents.register_owner(SOURCE_KIND, read=_documents_read, write=_documents_write)

@@ -324,6 +324,8 @@ def new_person():
     def done(body):
         flash(_("The person is registered.") if body["created"] else
               _("This resident ID was registered already; here is that person."), "success")
+        if request.args.get("then") == "application":  # registered on the way to a new application
+            return redirect(url_for("aid_applications.new_application", person=body["id"]))
         return redirect(url_for("aid.person", person_id=body["id"]))
 
     answer, status = form_write(form, work, done, {"categories": "category"}, refusal_field="resident_id")

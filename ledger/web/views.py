@@ -8,7 +8,6 @@ readers and for a browser without scripts.
 """
 from __future__ import annotations
 
-import importlib.util
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template
@@ -109,10 +108,24 @@ def fund_chart_data(code: str) -> dict:
 
 # --- the start page --------------------------------------------------------------------------------
 
-def _aid_module_present() -> bool:
-    """Whether tiered-aid applications are installed (the beneficiary registry alone brings none);
-    until they are, the reviewer's queue says so."""
-    return importlib.util.find_spec("ledger.aid.applications") is not None
+#: How many applications a start page lists (the full lists are one click away).
+APPLICATIONS_ON_START = 6
+
+
+def _queue_head(user) -> dict:
+    """The reviewer's queue, most urgent first: its first few and how many wait."""
+    from ..aid import applications
+
+    queue = applications.reviewer_queue(db.session, user, page=1, per_page=APPLICATIONS_ON_START)
+    return {"queue": queue.items, "queue_total": queue.total}
+
+
+def _charity_figures(user) -> dict:
+    """The charity's applications, newest first, with their clocks."""
+    from ..aid import applications
+
+    mine = applications.list_applications(db.session, user, page=1, per_page=APPLICATIONS_ON_START)
+    return {"applications": mine.items, "applications_total": mine.total}
 
 
 def _finance_figures(user) -> dict:
@@ -125,7 +138,7 @@ def _finance_figures(user) -> dict:
 
 def _reviewer_figures(user) -> dict:
     areas = figures.area_balances(db.session, user)
-    return {"areas": areas, "area_chart": area_balance_chart(areas), "aid_module": _aid_module_present()}
+    return {"areas": areas, "area_chart": area_balance_chart(areas), **_queue_head(user)}
 
 
 def _auditor_figures(user) -> dict:
@@ -149,6 +162,7 @@ def _admin_figures(user) -> dict:
 
 
 FIGURES = {Role.finance: _finance_figures, Role.reviewer: _reviewer_figures, Role.auditor: _auditor_figures,
+           Role.charity: _charity_figures,
            Role.admin: _admin_figures}
 
 

@@ -215,14 +215,16 @@ ROLE_PAGES = {
     "finance": ["/", "/funds/", f"/funds/{YUTAI}", f"/funds/{CHENGXI}", "/funds/entries", "/funds/trial-balance",
                 "/funds/periods", "/funds/verify", f"/funds/{YUTAI}/receipt", "/funds/allocation",
                 f"/funds/{YUTAI}/disbursement", f"/funds/{YUTAI}/hold", "/organisation", "/account/password",
-                "/account/tokens", "/api/v1/docs"],
+                "/account/tokens", "/api/v1/docs", "/aid/payments", "/aid/applications/1"],
     "auditor": ["/", "/funds/", "/funds/entries", "/funds/trial-balance", "/funds/periods", "/reports/",
-                "/reports/log", "/funds/?open=all"],
+                "/reports/log", "/funds/?open=all", "/aid/applications", "/aid/applications/1"],
     "admin": ["/", "/admin/users", "/admin/users/new", "/admin/organisations/new", "/admin/users/finance",
-              "/funds/periods", "/organisation"],
-    "reviewer": ["/", "/reports/", f"/funds/{YUTAI}"],
-    "reviewer_yutai": ["/", "/funds/", f"/funds/{YUTAI}", "/funds/entries"],
-    "charity_yutai": ["/", "/organisation", "/account/password"],
+              "/funds/periods", "/organisation", "/aid/policies", "/aid/policies/1", "/aid/policies/1/versions/new"],
+    "reviewer": ["/", "/reports/", f"/funds/{YUTAI}", "/aid/escalated", "/aid/queue"],
+    "reviewer_yutai": ["/", "/funds/", f"/funds/{YUTAI}", "/funds/entries", "/aid/queue", "/aid/paperwork",
+                       *(f"/aid/applications/{number}" for number in range(1, 15))],
+    "charity_yutai": ["/", "/organisation", "/account/password", "/aid/applications", "/aid/applications/new",
+                      "/aid/applications/new?q=%E9%9F%A9", "/aid/applications/1"],
     "vendor": ["/", "/organisation"],
 }
 
@@ -333,6 +335,12 @@ REFUSED_FORMS = [
     ("auditor", "get", "/funds/?as_of=2026-02-30", {}, {"as_of"}),
     ("auditor", "get", f"/funds/{YUTAI}?as_of=2026-02-30", {}, {"as_of"}),
     ("auditor", "get", "/reports/generate?kind=nonsense&fund=&from=2026-01-31&to=2026-01-01", {}, None),
+    ("charity_yutai", "post", "/aid/applications/new", {"person_id": "1", "fund_code": YUTAI, "diagnosis": "",
+                                                        "hospital": "医院", "total_cost": "abc", "reimbursed": "0",
+                                                        "amount_requested": "1000"}, {"diagnosis", "total_cost"}),
+    ("admin", "post", "/aid/policies/1/versions/new", {"effective_on": "2026-13-01", "bands": "ten -> 1",
+                                                       "annual_cap": "30000", "county_approval_max": "10000"},
+     {"effective_on", "bands"}),
 ]
 
 

@@ -171,7 +171,8 @@ def test_a_county_reviewer_sees_only_the_county(english, in_app):
     assert codes[0] == YUTAI and len(codes) == len(chart["categories"]) > 1
     assert all(code == YUTAI or code.startswith(YUTAI + "-") for code in codes), codes
     assert "任城区" not in reviewer and "JN-CITY" not in reviewer
-    assert 'id="aid-queue-note"' not in reviewer, "applications are part of the ledger: no 'not yet' note"
+    assert "open, most urgent first" in element_text(reviewer, "aid-queue-note")
+    assert "SQ-2026-370827-" in reviewer and "SQ-2026-370811-" not in reviewer
 
     city_reviewer = text(english("reviewer").get("/"))
     counties = re.findall(r'<tr data-fund="([^"]+)"', table(city_reviewer, "area-table"))

@@ -94,6 +94,7 @@ def entered_data(demo_app):
     payees and payers, memos and reasons. Longest first, so a name is removed before its parts."""
     from ledger.aid.application_models import Application, TierPolicy
     from ledger.aid.models import Person
+    from ledger.audit import AuditEvent
     from ledger.auth.models import Organisation, Region, User
     from ledger.documents.models import DocumentLink, StoredDocument
     from ledger.journal.models import Hold, JournalEntry
@@ -113,6 +114,9 @@ def entered_data(demo_app):
                        Application.diagnosis, Application.hospital, Application.description,
                        Application.decision_reason, Application.follow_up_outcome, TierPolicy.name):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
+        # the reasons typed with each move of an application (its history shows them)
+        texts.update(detail.get("reason") for detail in db.session.scalars(
+            sa.select(AuditEvent.detail).where(AuditEvent.action.like("aid_application.%"))) if detail.get("reason"))
     pieces = set()
     for text in texts:
         pieces.add(text)
