@@ -76,6 +76,23 @@ def median_queue_seconds(session, reviewer) -> float:
     return statistics.median(times)
 
 
+def measure(session) -> tuple[float, float, int]:
+    """The queue's median time with ~100 open applications, then with ~10,000, and the open count."""
+    reviewer = session.scalar(sa.select(User).where(User.username == "reviewer_yutai"))
+    session.execute(sa.text("ANALYZE"))
+    session.commit()
+    add_open_applications(session, 100, 100_000)
+    small = median_queue_seconds(session, reviewer)
+    add_open_applications(session, 9_900, 100_100)
+    session.execute(sa.text("ANALYZE aid_applications" if session.get_bind().dialect.name == "postgresql"
+                            else "ANALYZE"))
+    session.commit()
+    large = median_queue_seconds(session, reviewer)
+    open_count = session.scalar(sa.select(sa.func.count()).select_from(Application)
+                                .where(Application.state.in_(applications.OPEN_STATES)))
+    return small, large, open_count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
@@ -91,21 +108,8 @@ def main() -> None:
         seed(db.session)
         db.session.commit()
         session = db.session
-        reviewer = session.scalar(sa.select(User).where(User.username == "reviewer_yutai"))
-        session.execute(sa.text("ANALYZE"))
-        session.commit()
-        add_open_applications(session, 100, 100_000)
-        small = median_queue_seconds(session, reviewer)
-        add_open_applications(session, 9_900, 100_100)
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(sa.text("ANALYZE aid_applications"))
-        else:
-            session.execute(sa.text("ANALYZE"))
-        session.commit()
-        large = median_queue_seconds(session, reviewer)
-        open_count = session.scalar(sa.select(sa.func.count()).select_from(Application)
-                                    .where(Application.state.in_(applications.OPEN_STATES)))
-        dialect = session.get_bind().dialect.name
+        small, large, open_count = measure(db.session)
+        dialect = db.session.get_bind().dialect.name
     print(f"{dialect}: queue page 1 (50 rows) with ~100 open applications: {small * 1000:.2f} ms; "
           f"with {open_count} open in the city: {large * 1000:.2f} ms; ratio {large / small:.2f}")
 
