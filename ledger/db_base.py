@@ -40,3 +40,36 @@ def dialect_insert(session, table):
 
 def is_postgres(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_rows(session, table: sa.Table, rows: list[dict]) -> None:
+    """Insert many rows at once: COPY on PostgreSQL (`copy_rows`), a multi-row INSERT on SQLite."""
+    if not rows:
+        return
+    if is_postgres(session):
+        copy_rows(session, table, rows)
+    else:
+        session.execute(sa.insert(table), rows)
+
+
+def copy_rows(session, table: sa.Table, rows: list[dict]) -> None:
+    """COPY `rows` (dicts with the same keys) into `table` on the session's PostgreSQL connection,
+    inside its transaction. The database's triggers and constraints check them as for an INSERT;
+    its errors come out as SQLAlchemy's, as from `session.execute`."""
+    columns = list(rows[0])
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            write_row = copy.write_row  # the driver formats each row (in C with psycopg's binary build)
+            for row in rows:
+                write_row(tuple(row[column] for column in columns))
+    except connection.dialect.loaded_dbapi.Error as error:
+        invalidated = connection.dialect.is_disconnect(error, driver, None)
+        if invalidated:
+            connection.invalidate(error)
+        raise sa.exc.DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error,
+                                         connection_invalidated=invalidated,
+                                         dialect=connection.dialect) from error
+

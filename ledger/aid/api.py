@@ -27,6 +27,12 @@ REVEALERS = (Role.finance, Role.reviewer)
 
 aid_api = Blueprint("aid", __name__, url_prefix="/aid")
 
+#: What an import call answers (the registry's and every other file of persons).
+IMPORT_RESPONSES = {200: ("The preview, or the import done (`applied`), or the file recognised as imported before "
+                          "(`already_imported`)", ImportOut),
+                    422: "`import_has_errors` when applying a file with bad rows (nothing written; `row_errors` "
+                         "lists row, column and reason), or `import_file_refused`"}
+
 PERSON_ID = {"person_id": {"description": "the person's number", "minimum": 1, "maximum": PERSON_ID_MAX}}
 
 
@@ -93,10 +99,7 @@ def register_person():
 @require_roles(*WRITERS)
 @operation("Preview or import a registry file (CSV in UTF-8 / GBK / GB18030, or XLSX; Chinese or English "
            "headers), all rows or none, each file once", tags=["aid"], body=ImportIn, idempotency_key="optional",
-           responses={200: ("The preview, or the import done (`applied`), or the file recognised as imported "
-                            "before (`already_imported`)", ImportOut),
-                      422: "`import_has_errors` when applying a file with bad rows (nothing written; "
-                           "`row_errors` lists row, column and reason), or `import_file_refused`"})
+           responses=IMPORT_RESPONSES)
 def import_persons():
     """Import a registry file."""
     return import_answer(services, load_body())

@@ -165,6 +165,18 @@ def household_members(session, who, person: Person) -> list[Person]:
                                                         person_scope(actor)).order_by(Person.id)))
 
 
+def person_search(search: str, name_column, resident_id_column):
+    """A SQL condition for a search box over persons (any feature's): a whole resident ID, its last
+    4-6 characters, or a part of the name."""
+    upper = search.upper()
+    if re.fullmatch(r"[0-9]{17}[0-9X]", upper):
+        return resident_id_column == upper
+    if re.fullmatch(r"[0-9X]{4,6}", upper):
+        return resident_id_column.like("%" + upper)
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return name_column.like("%" + escaped + "%", escape="\\")
+
+
 def list_persons(session, who, *, search: str = "", county_code: str | None = None, page: int = 1,
                  per_page: int = 50) -> Page:
     """Persons in sight, newest first; `search` matches a name, the last digits of a resident ID,
@@ -173,14 +185,7 @@ def list_persons(session, who, *, search: str = "", county_code: str | None = No
     conditions = [person_scope(actor)]
     search = (search or "").strip()[:SEARCH_MAX]
     if search:
-        upper = search.upper()
-        if re.fullmatch(r"[0-9]{17}[0-9X]", upper):
-            conditions.append(Person.resident_id == upper)
-        elif re.fullmatch(r"[0-9X]{4,6}", upper):
-            conditions.append(Person.resident_id.like("%" + upper))
-        else:
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(Person.name.like("%" + escaped + "%", escape="\\"))
+        conditions.append(person_search(search, Person.name, Person.resident_id))
     if county_code:
         county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code,
                                                              Region.level == RegionLevel.county))

@@ -50,7 +50,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
 
-from ..db_base import dialect_insert, is_postgres
+from ..db_base import copy_rows, dialect_insert, is_postgres
 from ..errors import NotFound, _l
 from ..money import fen_to_decimal_string
 from ..timeutil import as_utc, utcnow
@@ -466,8 +466,8 @@ def post_entries(session, drafts: Sequence[EntryDraft], *, now: datetime | None 
         ids = _entry_ids(session, count)
         for entry_id, values in zip(ids, entry_rows):
             values["id"] = entry_id
-        _copy_rows(session, entries_table, entry_rows)
-        _copy_rows(session, postings_table, _posting_rows(ids, posting_rows))
+        copy_rows(session, entries_table, entry_rows)
+        copy_rows(session, postings_table, _posting_rows(ids, posting_rows))
     elif count == 1 and is_postgres(session):
         # One entry (the everyday case) on PostgreSQL: every write in one statement, one round trip.
         ids = [_write_one_postgres(session, entry_rows[0], posting_rows, account_change, day_change,
@@ -611,25 +611,3 @@ def upsert_day_totals(session, rows) -> None:
     session.execute(statement, _one_or_many([{"account_id": account_id, "value_on": value_on, "debit_fen": debit,
                                               "credit_fen": credit}
                                              for account_id, value_on, debit, credit in sorted(rows)]))
-
-
-def _copy_rows(session, table: sa.Table, rows: list[dict]) -> None:
-    """COPY `rows` (dicts with the same keys) into `table` on the session's PostgreSQL connection,
-    inside its transaction. The database's triggers and constraints check them as for an INSERT;
-    its errors come out as SQLAlchemy's, as from `session.execute`."""
-    columns = list(rows[0])
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            write_row = copy.write_row  # the driver formats each row (in C with psycopg's binary build)
-            for row in rows:
-                write_row(tuple(row[column] for column in columns))
-    except connection.dialect.loaded_dbapi.Error as error:
-        invalidated = connection.dialect.is_disconnect(error, driver, None)
-        if invalidated:
-            connection.invalidate(error)
-        raise sa.exc.DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error,
-                                         connection_invalidated=invalidated,
-                                         dialect=connection.dialect) from error

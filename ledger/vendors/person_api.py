@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..aid.api import import_answer
-from ..aid.schemas import ImportIn, ImportOut
+from ..aid.api import IMPORT_RESPONSES, import_answer
+from ..aid.schemas import ImportIn
 from ..auth.models import Role
 from ..auth.permissions import current_actor, require_roles
 from ..extensions import db
@@ -124,10 +124,7 @@ def reassign(person_id):
 @operation("Preview or import a supported persons file (CSV in UTF-8 / GBK / GB18030, or XLSX; Chinese or "
            "English headers), all rows or none, each file once", tags=["care"], body=ImportIn,
            idempotency_key="required",
-           responses={200: ("The preview, or the import done (`applied`), or the file recognised as imported "
-                            "before (`already_imported`)", ImportOut),
-                      422: "`import_has_errors` when applying a file with bad rows (nothing written; "
-                           "`row_errors` lists row, column and reason), or `import_file_refused`"})
+           responses=IMPORT_RESPONSES)
 def import_persons():
     """Import a supported persons file."""
     return import_answer(services, load_body())

@@ -107,7 +107,7 @@ def seed_supported_persons(session) -> int:
                 longitude_micro=int((longitude + rng.uniform(-0.12, 0.12)) * 1_000_000),
                 region_id=village_id, county_id=county_id, import_batch_id=None, created_at=now)))
             made += 1
-    ids = insert_supported_persons(session, [values for _county, values in people])
+    ids = insert_supported_persons(session, [values for _county, values in people], bulk=True)
     statuses, assessments, assignments = [], [], []
     reassigned = 0
     for person_id, (county_id, values) in zip(ids, people):

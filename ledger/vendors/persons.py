@@ -28,7 +28,6 @@ Services flush, never commit.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -38,11 +37,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, object_session, selectinload
 
 from .. import imports
-from ..aid.services import check_name, check_phone, village_check
+from ..aid.services import check_name, check_phone, person_search, village_check
 from ..audit import record_event
 from ..auth.access import Actor, require
 from ..auth.models import Organisation, OrganisationKind, Region, RegionLevel
-from ..db_base import dialect_insert
+from ..db_base import dialect_insert, insert_rows
 from ..errors import Conflict, NotFound, ValidationError, _l
 from ..identity import mask_id_number, resident_id_birth_date
 from ..paging import Page
@@ -167,14 +166,18 @@ def supported_scope(actor: Actor):
     return SupportedPerson.county_id == actor.county_id
 
 
-def get_supported_person(session, who, person_id: int) -> SupportedPerson:
-    """The person, if the actor may see them; NotFound (404) otherwise, as for no such person."""
-    actor = require(who, "care.persons.read")
-    person = session.scalar(sa.select(SupportedPerson).where(SupportedPerson.id == person_id, supported_scope(actor))
-                            .options(selectinload(SupportedPerson.region), selectinload(SupportedPerson.county)))
+def _person_in_sight(session, actor: Actor, person_id: int, *, for_update: bool = False) -> SupportedPerson:
+    query = sa.select(SupportedPerson).where(SupportedPerson.id == person_id, supported_scope(actor))
+    person = session.scalar(query.with_for_update() if for_update else query.options(
+        selectinload(SupportedPerson.region), selectinload(SupportedPerson.county)))
     if person is None:
         raise NotFound(f"no supported person {person_id}")
     return person
+
+
+def get_supported_person(session, who, person_id: int) -> SupportedPerson:
+    """The person, if the actor may see them; NotFound (404) otherwise, as for no such person."""
+    return _person_in_sight(session, require(who, "care.persons.read"), person_id)
 
 
 @dataclass(frozen=True)
@@ -239,14 +242,7 @@ def list_supported_persons(session, who, *, search: str = "", county_code: str |
     conditions = [supported_scope(actor)]
     search = (search or "").strip()[:SEARCH_MAX]
     if search:
-        upper = search.upper()
-        if re.fullmatch(r"[0-9]{17}[0-9X]", upper):
-            conditions.append(SupportedPerson.resident_id == upper)
-        elif re.fullmatch(r"[0-9X]{4,6}", upper):
-            conditions.append(SupportedPerson.resident_id.like("%" + upper))
-        else:
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(SupportedPerson.name.like("%" + escaped + "%", escape="\\"))
+        conditions.append(person_search(search, SupportedPerson.name, SupportedPerson.resident_id))
     if county_code:
         county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code,
                                                              Region.level == RegionLevel.county))
@@ -279,11 +275,7 @@ def list_supported_persons(session, who, *, search: str = "", county_code: str |
 
 def _writable_person(session, actor: Actor, person_id: int) -> SupportedPerson:
     """The person for a recording, locked so that two recordings of one person run one after the other."""
-    person = session.scalar(sa.select(SupportedPerson).where(SupportedPerson.id == person_id, supported_scope(actor))
-                            .with_for_update())
-    if person is None:
-        raise NotFound(f"no supported person {person_id}")
-    return person
+    return _person_in_sight(session, actor, person_id, for_update=True)
 
 
 # --- recording an assessment -----------------------------------------------------------------------
@@ -558,23 +550,28 @@ def _insert_rows(session, actor: Actor, rows: list[imports.Row], batch_id: int) 
     insert_history(session, statuses, assessments_, assignments)
 
 
-def insert_supported_persons(session, person_rows: list[dict]) -> list[int]:
-    """Insert persons in one multi-row statement; the ids in the rows' order (an ID already there is
-    skipped, so fewer ids than rows means someone registered one meanwhile)."""
+def insert_supported_persons(session, person_rows: list[dict], *, bulk: bool = False) -> list[int]:
+    """Insert persons in one multi-row statement; the ids in the rows' order. An ID already there is
+    skipped, so fewer ids than rows means someone registered one meanwhile. `bulk` (the demo's
+    32,000, into an empty register): COPY on PostgreSQL, the ids read back by resident ID."""
     if not person_rows:
         return []
     table = SupportedPerson.__table__
-    inserted = dict(session.execute(dialect_insert(session, table).on_conflict_do_nothing(
-        index_elements=["resident_id"]).returning(table.c.resident_id, table.c.id), person_rows).all())
+    if bulk:
+        insert_rows(session, table, person_rows)
+        inserted = dict(session.execute(sa.select(table.c.resident_id, table.c.id)).all())
+    else:
+        inserted = dict(session.execute(dialect_insert(session, table).on_conflict_do_nothing(
+            index_elements=["resident_id"]).returning(table.c.resident_id, table.c.id), person_rows).all())
     return [inserted[row["resident_id"]] for row in person_rows if row["resident_id"] in inserted]
 
 
 def insert_history(session, statuses: list[dict], assessments: list[dict], assignments: list[dict]) -> None:
-    """The history rows of new persons, one multi-row INSERT per table (import and demo alike)."""
+    """The history rows of new persons, many rows per statement (COPY on PostgreSQL); the database
+    checks each row as for an INSERT (levels, one assignment a day). Import and demo alike."""
     for model, rows in ((SupportedStatusChange, statuses), (CareAssessment, assessments),
                         (CareAssignment, assignments)):
-        if rows:
-            session.execute(sa.insert(model.__table__), rows)
+        insert_rows(session, model.__table__, rows)
     session.flush()
 
 

@@ -95,12 +95,15 @@ def entered_data(demo_app):
     from ledger.aid.models import Person
     from ledger.auth.models import Organisation, Region, User
     from ledger.journal.models import Hold, JournalEntry
+    from ledger.vendors.person_models import CareAssessment, SupportedPerson, SupportedStatusChange
 
     with demo_app.app_context():
         texts = set()
         for column in (Region.name, Organisation.name, User.display_name, JournalEntry.counterparty_name,
                        JournalEntry.memo, JournalEntry.reversal_reason, Hold.payee_name, Hold.memo,
-                       Person.name, Person.address, Person.bank_name, Person.bank_account_holder):
+                       Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
+                       SupportedPerson.name, SupportedPerson.address, CareAssessment.assessor,
+                       SupportedStatusChange.note):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
     pieces = set()
     for text in texts:
