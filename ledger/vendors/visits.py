@@ -53,7 +53,7 @@ from .. import imports
 from ..audit import record_event
 from ..auth.access import Actor, require
 from ..auth.models import Organisation, OrganisationKind, Region, RegionLevel
-from ..db_base import is_postgres
+from ..db_base import insert_rows, is_postgres
 from ..errors import NotFound, ValidationError, _l
 from ..identity import mask_id_number, validate_resident_id
 from ..paging import Page
@@ -327,25 +327,18 @@ def _create_staging(session) -> None:
     session.execute(sa.text(_STAGING_DDL))
 
 
+#: The staging table as a SQL expression (it is no mapped model: it lives one transaction).
+STAGING = sa.table("care_visit_staging", *(sa.column(name) for name in STAGING_COLUMNS))
+
+
 def _staging_sink(session):
-    """A function that loads chunks of rows into the staging table: COPY on PostgreSQL, executemany elsewhere."""
-    if is_postgres(session):
-        raw = session.connection().connection.driver_connection
+    """A function that loads chunks of rows into the staging table (`db_base.insert_rows`: COPY on
+    PostgreSQL, a multi-row INSERT elsewhere)."""
 
-        def copy_rows(rows):
-            with raw.cursor() as cursor:
-                with cursor.copy(f"COPY care_visit_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
-                    for values in rows:
-                        copy.write_row(values)
+    def load(rows):
+        insert_rows(session, STAGING, [dict(zip(STAGING_COLUMNS, values)) for values in rows])
 
-        return copy_rows
-    insert = sa.text(f"INSERT INTO care_visit_staging ({', '.join(STAGING_COLUMNS)}) VALUES "
-                     f"({', '.join(':' + name for name in STAGING_COLUMNS)})")
-
-    def insert_rows(rows):
-        session.execute(insert, [dict(zip(STAGING_COLUMNS, values)) for values in rows])
-
-    return insert_rows
+    return load
 
 
 def _flag(bit_name: str, where: str) -> str:
@@ -802,10 +795,12 @@ def coverage(session, who, month: date, *, county_code: str | None = None) -> li
     GROUP BY v.county_id, v.vendor_id"""
     visits = {(row[0], row[1]): row[2:] for row in session.execute(sa.text(visits_sql), params).all()}
     keys = set(people) | set(visits)
-    counties = dict(session.execute(sa.select(Region.id, sa.tuple_(Region.code, Region.name))
-                                    .where(Region.id.in_({key[0] for key in keys}))).all()) if keys else {}
-    vendors = dict(session.execute(sa.select(Organisation.id, sa.tuple_(Organisation.code, Organisation.name))
-                                   .where(Organisation.id.in_({key[1] for key in keys}))).all()) if keys else {}
+    counties = {id_: (code, name) for id_, code, name in session.execute(
+        sa.select(Region.id, Region.code, Region.name).where(Region.id.in_({key[0] for key in keys})))} \
+        if keys else {}
+    vendors = {id_: (code, name) for id_, code, name in session.execute(
+        sa.select(Organisation.id, Organisation.code, Organisation.name)
+        .where(Organisation.id.in_({key[1] for key in keys})))} if keys else {}
     rows = []
     for key in keys:
         total, covered, none = people.get(key, (0, 0, 0))
