@@ -82,7 +82,7 @@ def test_a_person_of_another_vendor_is_rejected(demo_app, api, persons):  # noqa
 
 def test_unknown_and_inactive_workers_are_rejected(demo_app, persons):
     visits = upload(demo_app, [visit(persons["甲"], worker="G9999"), visit(persons["乙"], worker="G1012"),
-                               visit(persons["丙"], worker="G1011")])
+                               visit(persons["丙"], worker="G1004")])
     assert visits[2] == (VisitState.rejected, ["unknown_worker"])
     assert visits[3] == (VisitState.rejected, ["inactive_worker"])
     assert visits[4] == (VisitState.verified, [])
