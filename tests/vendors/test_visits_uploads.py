@@ -49,6 +49,8 @@ def test_a_gbk_file_with_bad_rows_records_nothing_and_names_every_row(demo_app, 
              visit(persons[2][:-1] + ("0" if persons[2][-1] != "0" else "1"))]  # row 7: wrong check digit
     data = visits_csv(lines, encoding="gbk")
     before = visit_count(demo_app)
+    with demo_app.app_context():
+        uploads_before = db.session.scalar(sa.select(sa.func.count(VisitUpload.id)))
     preview = send(client, headers, data, apply=False)
     assert preview.status_code == 200
     body = preview.get_json()
@@ -62,7 +64,7 @@ def test_a_gbk_file_with_bad_rows_records_nothing_and_names_every_row(demo_app, 
     assert sorted({error["row"] for error in refused.get_json()["error"]["row_errors"]}) == [3, 4, 5, 6, 7]
     assert visit_count(demo_app) == before
     with demo_app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(VisitUpload.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(VisitUpload.id))) == uploads_before
 
 
 def test_the_same_file_twice_records_it_once(demo_app, vendor, persons):
@@ -144,6 +146,10 @@ def test_another_vendors_visits_and_uploads_answer_404(demo_app, demo_token_for,
     refused = client.post(f"/api/v1/care/visits/{visit_id}/resolution", headers={**other, "Idempotency-Key": "r-1"},
                           json={"resolution_code": "checkout_confirmed", "reason": "离开时间已电话核实"})
     assert refused.status_code == 404
-    assert client.get("/api/v1/care/visits", headers=other).get_json()["total"] == 0
+    listed = client.get("/api/v1/care/visits", headers=other, query_string={"per_page": 200}).get_json()["items"]
+    assert listed and {item["vendor_code"] for item in listed} == {"HL-370800-02"}
+    assert visit_id not in {item["id"] for item in listed}
+    uploads = client.get("/api/v1/care/visits/uploads", headers=other).get_json()["items"]
+    assert body["upload_id"] not in {item["id"] for item in uploads}
     # The county reviewer of another county does not see it either; Yutai's does.
     assert client.get(f"/api/v1/care/visits/{visit_id}", headers=demo_token_for("reviewer_yutai")).status_code == 200
