@@ -110,8 +110,9 @@ def visit_resolve(visit_id):
 def visit_coverage():
     """Coverage by county and vendor."""
     query = load_query()
-    rows = services.coverage(db.session, current_actor(), _month(query["month"]), county_code=query["county"])
-    return jsonify(CoverageOut().dump(coverage_data(query["month"], rows)))
+    month = _month(query["month"]) or services.last_month()
+    rows = services.coverage(db.session, current_actor(), month, county_code=query["county"])
+    return jsonify(CoverageOut().dump(coverage_data(month.strftime("%Y-%m"), rows)))
 
 
 @care_api.get("/visits/uploads")

@@ -25,10 +25,9 @@ import sqlalchemy as sa
 from ..aid.demo import demo_resident_id
 from ..auth.access import Actor
 from ..auth.models import Organisation, OrganisationKind, Region, Role, User
-from ..timeutil import local_today
 from .person_models import CareAssessment, CareAssignment, SupportedPerson
 from .visit_models import VisitUpload
-from .visits import apply_upload
+from .visits import apply_upload, last_month
 
 HEADER = "身份证号,护理员编号,服务日期,开始时间,结束时间,服务项目,纬度,经度,服务地址,记录方式"
 VISITS_MIN = {"self_caring": 2, "partly_disabled": 4, "fully_disabled": 8}
@@ -40,7 +39,7 @@ OTHER_VENDOR_ROWS = 40
 
 
 def demo_month() -> date:
-    return (local_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    return last_month()
 
 
 def _persons(session, vendor_code: str, county_code: str, month: date, limit: int):

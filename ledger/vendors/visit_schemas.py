@@ -24,7 +24,7 @@ class VisitsQuery(QuerySchema):
 
 
 class CoverageQuery(QuerySchema):
-    month = fields.String(required=True, validate=MONTH, metadata={"description": "YYYY-MM"})
+    month = fields.String(load_default=None, validate=MONTH, metadata={"description": "YYYY-MM; last month if none"})
     county = fields.String(load_default=None, validate=validate.Length(max=20),
                            metadata={"description": "a county's code, e.g. 370827"})
 

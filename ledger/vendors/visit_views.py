@@ -71,7 +71,7 @@ def _month_argument() -> date:
     match = _MONTH_RE.match(request.args.get("month", ""))
     if match:
         return date(int(match[1]), int(match[2]), 1)
-    return (local_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    return services.last_month()
 
 
 @care_visits_bp.get("")
@@ -222,7 +222,7 @@ def coverage():
                         for state in ("verified", "held", "rejected")]}
     previous = (month - timedelta(days=1)).replace(day=1)
     following = (month + timedelta(days=32)).replace(day=1)
-    return render_template("vendors/visits/coverage.html", rows=rows, month=month, chart=chart, reasons=reasons,
+    return render_template("vendors/visits/coverage.html", rows=rows, month=month, coverage_chart=chart, reasons=reasons,
                            previous=previous, following=following if following <= local_today() else None)
 
 

@@ -729,6 +729,11 @@ class CoverageRow:
         return self.visits.get("held", 0) + self.visits.get("rejected", 0)
 
 
+def last_month() -> date:
+    """The first day of the month before this one: the month whose files are in."""
+    return (local_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
 def coverage(session, who, month: date, *, county_code: str | None = None) -> list[CoverageRow]:
     """Per county and vendor in `month`: persons assigned, covered (at least the contract's minimum of
     verified visits for their care level), without any visit, visits by state, visits by reason.
