@@ -27,9 +27,10 @@ from ..auth.access import Actor
 from ..auth.models import Organisation, OrganisationKind, Region, Role, User
 from .person_models import CareAssessment, CareAssignment, SupportedPerson
 from .visit_models import VisitUpload
-from .visits import apply_upload, last_month
+from .visits import VISITS_SCHEMA, apply_upload, last_month
 
-HEADER = "身份证号,护理员编号,服务日期,开始时间,结束时间,服务项目,纬度,经度,服务地址,记录方式"
+#: The Chinese headers of the visit file, in the schema's order.
+HEADER = ",".join(column.zh for column in VISITS_SCHEMA.columns)
 VISITS_MIN = {"self_caring": 2, "partly_disabled": 4, "fully_disabled": 8}
 SERVICES = ("生活照料、清洁", "助餐", "生活照料、健康监测", "精神慰藉", "代办、清洁")
 #: The day's slots of a worker: start minutes after midnight, 75 minutes apart.
