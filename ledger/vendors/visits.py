@@ -316,6 +316,7 @@ CREATE TEMPORARY TABLE care_visit_staging (
     person_id INTEGER,
     county_id INTEGER,
     home_latitude_micro INTEGER,
+    home_longitude_micro INTEGER,
     contract_id INTEGER,
     worker_id INTEGER,
     reason_flags INTEGER NOT NULL DEFAULT 0
@@ -352,14 +353,14 @@ _OVERLAPS = """other.worker_id = care_visit_staging.worker_id
       AND other.starts_at_minute <= care_visit_staging.ends_at_minute - 1
       AND other.ends_at_minute >= care_visit_staging.starts_at_minute + 1""".format(longest=VISIT_MINUTES_MAX)
 #: cos(latitude) by its Taylor series (to x^6: under 0.1 % off at 60 degrees), so that SQLite needs no math functions.
-_RADIANS = "(CAST(s.home_latitude_micro AS DOUBLE PRECISION) * 3.14159265358979 / 180000000.0)"
+_RADIANS = "(CAST(home_latitude_micro AS DOUBLE PRECISION) * 3.14159265358979 / 180000000.0)"
 _COS = f"(1 - {_RADIANS}*{_RADIANS}/2 + {_RADIANS}*{_RADIANS}*{_RADIANS}*{_RADIANS}/24 " \
        f"- {_RADIANS}*{_RADIANS}*{_RADIANS}*{_RADIANS}*{_RADIANS}*{_RADIANS}/720)"
 
 RULES: list[str] = [
     # Look-ups: the person (and home), the worker of this vendor, the vendor's assignment on the day.
     """UPDATE care_visit_staging SET person_id = p.id, county_id = p.county_id,
-           home_latitude_micro = p.latitude_micro
+           home_latitude_micro = p.latitude_micro, home_longitude_micro = p.longitude_micro
        FROM care_persons p WHERE p.resident_id = care_visit_staging.resident_id""",
     """UPDATE care_visit_staging SET worker_id = w.id
        FROM care_workers w JOIN care_vendor_profiles vp ON vp.id = w.vendor_id
@@ -396,15 +397,13 @@ RULES: list[str] = [
         AND other.row_number < care_visit_staging.row_number))"""),
     # Holds (of visits not rejected).
     _flag("no_checkout", f"ends_at_minute IS NULL AND {_NOT_REJECTED}"),
-    f"""UPDATE care_visit_staging SET reason_flags = reason_flags | {HOLD_REASONS['far_from_home']}
-        WHERE {_NOT_REJECTED} AND row_number IN (
-        SELECT s.row_number FROM care_visit_staging s JOIN care_persons p ON p.id = s.person_id
-        WHERE s.latitude_micro IS NOT NULL AND p.latitude_micro IS NOT NULL AND p.longitude_micro IS NOT NULL
-          AND (CAST(s.latitude_micro - p.latitude_micro AS DOUBLE PRECISION)
-               * CAST(s.latitude_micro - p.latitude_micro AS DOUBLE PRECISION)
-               + CAST(s.longitude_micro - p.longitude_micro AS DOUBLE PRECISION) * {_COS}
-               * CAST(s.longitude_micro - p.longitude_micro AS DOUBLE PRECISION) * {_COS})
-              * {METRES_PER_MICRO_DEGREE} * {METRES_PER_MICRO_DEGREE} > {HOME_RADIUS_METRES * HOME_RADIUS_METRES})""",
+    _flag("far_from_home", f"""{_NOT_REJECTED} AND latitude_micro IS NOT NULL AND home_latitude_micro IS NOT NULL
+      AND home_longitude_micro IS NOT NULL
+      AND (CAST(latitude_micro - home_latitude_micro AS DOUBLE PRECISION)
+           * CAST(latitude_micro - home_latitude_micro AS DOUBLE PRECISION)
+           + CAST(longitude_micro - home_longitude_micro AS DOUBLE PRECISION) * {_COS}
+           * CAST(longitude_micro - home_longitude_micro AS DOUBLE PRECISION) * {_COS})
+          * {METRES_PER_MICRO_DEGREE} * {METRES_PER_MICRO_DEGREE} > {HOME_RADIUS_METRES * HOME_RADIUS_METRES}"""),
     _flag("worker_overlap", f"""{_NOT_REJECTED} AND worker_id IS NOT NULL AND ends_at_minute IS NOT NULL AND (
         EXISTS (SELECT 1 FROM care_visit_staging other WHERE {_OVERLAPS}
                 AND other.row_number <> care_visit_staging.row_number AND (other.reason_flags & {REJECT_MASK}) = 0)
