@@ -9,7 +9,7 @@ postgresql://postgres@127.0.0.1:5432/postgres; a scratch database `bench_visits`
 
 The scratch database: migrations, the demo seed (32,000 supported persons), and enough workers for
 the demo vendor HL-370800-01 that its persons' visits need not overlap (1,200). The rows: visits of
-the vendor's persons over two months, a worker at most four visits a day in separate slots, with
+the vendor's persons over two months, each worker in at most seven slots a day, each slot once, with
 about 1 % bad rows of each kind a vendor sends (unknown person, no check-out, far from home, short,
 duplicate, overlapping): GPS, services and capture method as a vendor's app writes them. UTF-8 CSV,
 up to 200,000 rows a file (the upload's limit), so 400,000 rows are two files.
@@ -51,7 +51,7 @@ DATABASE = "bench_visits"
 VENDOR = "HL-370800-01"
 WORKERS = 1200
 ROWS_PER_FILE = 200_000
-SLOTS = tuple(8 * 60 + 100 * index for index in range(4))
+SLOTS = tuple(8 * 60 + 90 * index for index in range(7))
 HEADER = "身份证号,护理员编号,服务日期,开始时间,结束时间,服务项目,纬度,经度,服务地址,记录方式"
 COPY_TABLE = """CREATE TABLE IF NOT EXISTS bench_visit_copy (
     resident_id text, worker_number text, visit_on date, start_time text, end_time text, service_types text,
@@ -118,9 +118,8 @@ def make_files(app, rows: int) -> list[bytes]:
         lines = [HEADER]
         for number in range(count):
             resident_id, latitude, longitude = persons[number % len(persons)]
-            sequence = number // len(persons)
-            day = month + timedelta(days=(sequence * 7 + number % 7) % days)
             slot_index = number % (WORKERS * len(SLOTS))
+            day = month + timedelta(days=number // (WORKERS * len(SLOTS)) % days)
             worker = f"B{slot_index // len(SLOTS) + 1:05d}"
             start = SLOTS[slot_index % len(SLOTS)]
             end = start + 60
