@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -31,6 +30,7 @@ from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today
 from ..web import exports
 from ..web.navigation import add_section
+from ..web.uploads import keep_upload, kept_upload
 from . import services
 from .forms import ImportApplyForm, ImportUploadForm, PersonForm, RevealForm
 from .models import PERSON_ID_MAX
@@ -38,6 +38,7 @@ from .schemas import IMPORT_FILE_MAX_BYTES
 from .services import CategoryInput, PersonInput
 from .vocabulary import CATEGORY_LABELS, RELATION_LABELS, SEX_LABELS
 
+UPLOADS_FOLDER = "aid-imports"
 aid_bp = Blueprint("aid", __name__, url_prefix="/aid")
 
 READERS = (Role.admin, Role.finance, Role.reviewer, Role.charity, Role.auditor)
@@ -207,19 +208,6 @@ def new_person():
     return render_template("aid/person_new.html", form=form), status
 
 
-def _uploads_dir() -> Path:
-    return Path(current_app.config["UPLOADS_DIR"]) / "aid-imports"
-
-
-def _stored_upload(sha256: str) -> bytes:
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
-        raise NotFound("no such upload")
-    path = _uploads_dir() / sha256
-    if not path.is_file():
-        raise NotFound("no such upload")
-    return path.read_bytes()
-
-
 @aid_bp.route("/persons/import", methods=["GET", "POST"])
 @login_required
 @require_roles(*WRITERS)
@@ -239,9 +227,7 @@ def import_persons():
                     raise ImportFileRefused(f"the file is larger than {IMPORT_FILE_MAX_BYTES} bytes")
                 parsed = services.preview_import(db.session, user, data, filename)
                 previous = services.already_imported(db.session, parsed.sha256)
-                directory = _uploads_dir()
-                directory.mkdir(parents=True, exist_ok=True)
-                (directory / parsed.sha256).write_bytes(data)
+                keep_upload(UPLOADS_FOLDER, data)
                 db.session.rollback()  # a preview writes nothing
             except ImportFileRefused as error:
                 db.session.rollback()
@@ -259,7 +245,7 @@ def import_apply():
     form = ImportApplyForm()
     if not form.validate_on_submit():
         raise NotFound("no such upload")
-    data = _stored_upload(form.sha256.data)
+    data = kept_upload(UPLOADS_FOLDER, form.sha256.data)
 
     def work(_key):
         _parsed, outcome = services.apply_import(db.session, _user(), data, form.filename.data or "")

@@ -12,9 +12,8 @@ import math
 import os
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -28,12 +27,14 @@ from ..imports import ImportFileRefused
 from ..requests import form_write, page_argument
 from ..timeutil import local_today
 from ..web.navigation import add_section
+from ..web.uploads import keep_upload, kept_upload
 from . import visits as services
 from .visit_forms import ResolutionForm, VisitApplyForm, VisitUploadForm
 from .visit_models import REASON_BITS, VISIT_ID_MAX, VisitState
 from .visit_vocabulary import (CAPTURE_METHOD_LABELS, REASON_LABELS, RESOLUTION_LABELS, SERVICE_TYPE_LABELS,
                                STATE_LABELS, row_reason)
 
+UPLOADS_FOLDER = "care-visits"
 care_visits_bp = Blueprint("care_visits", __name__, url_prefix="/care/visits")
 
 READERS = (Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor)
@@ -127,10 +128,6 @@ def resolve(visit_id):
     return _render_visit(visit_id, status, form)
 
 
-def _uploads_dir() -> Path:
-    return Path(current_app.config["UPLOADS_DIR"]) / "care-visits"
-
-
 @care_visits_bp.route("/upload", methods=["GET", "POST"])
 @login_required
 @require_roles(*REPORTERS)
@@ -149,9 +146,7 @@ def upload():
                     raise ImportFileRefused(f"the file is larger than {services.UPLOAD_BYTES_MAX} bytes")
                 report = services.preview_upload(db.session, _user(), data, filename)
                 previous = services.already_uploaded(db.session, _user(), report.sha256)
-                directory = _uploads_dir()
-                directory.mkdir(parents=True, exist_ok=True)
-                (directory / report.sha256).write_bytes(data)
+                keep_upload(UPLOADS_FOLDER, data)
                 db.session.rollback()  # a preview writes nothing
             except ImportFileRefused as error:
                 db.session.rollback()
@@ -171,10 +166,7 @@ def upload_apply():
     form = VisitApplyForm()
     if not form.validate_on_submit():
         raise NotFound("no such upload")
-    path = _uploads_dir() / form.sha256.data
-    if not path.is_file():
-        raise NotFound("no such upload")
-    data = path.read_bytes()
+    data = kept_upload(UPLOADS_FOLDER, form.sha256.data)
 
     def work(_key):
         outcome = services.apply_upload(db.session, _user(), data, form.filename.data or "")

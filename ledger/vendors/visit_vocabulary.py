@@ -7,6 +7,8 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..aid.views import row_reason as registry_row_reason
+
 STATE_LABELS = {
     "verified": _l("Verified"),
     "held": _l("Held"),
@@ -75,8 +77,6 @@ RESOLUTION_LABELS = {
 
 #: The upload's format errors, in the reader's language (the pipeline says them in English).
 ROW_REASONS = {
-    "is required": _l("is required"),
-    "unknown column": _l("unknown column"),
     "unknown service type": _l("unknown service type"),
     "must be a time of day such as 08:30": _l("must be a time of day such as 08:30"),
     "must be a time such as 09:30, or a date and time such as 2026-03-02 09:30":
@@ -86,15 +86,13 @@ ROW_REASONS = {
     "latitude and longitude go together": _l("latitude and longitude go together"),
     "a location is required: GPS coordinates or an address":
         _l("a location is required: GPS coordinates or an address"),
-    "wrong check digit: the last character does not match the others (a digit is mistyped)":
-        _l("Wrong check digit: the last character does not match the others (a digit is mistyped)."),
 }
 _MUST_BE_ONE_OF = re.compile(r"^must be one of: (.+)$")
 
 
 def row_reason(message: str) -> str:
-    """A format error's reason in the interface language (as written when there is no translation)."""
+    """A format error's reason in the interface language (the registry's words for the ones it shares)."""
     choice = _MUST_BE_ONE_OF.match(message)
     if choice:
         return _("must be one of: %(labels)s", labels=choice.group(1))
-    return str(ROW_REASONS.get(message, message))
+    return str(ROW_REASONS[message]) if message in ROW_REASONS else registry_row_reason(message)

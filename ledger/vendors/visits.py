@@ -59,7 +59,6 @@ from ..identity import mask_id_number, validate_resident_id
 from ..paging import Page
 from ..statemachine import StateMachine
 from ..timeutil import local_today, utcnow
-from .person_models import SupportedPerson
 from .persons import micro_degrees
 from .visit_models import (HOLD_MASK, HOLD_REASONS, REASON_BITS, REJECT_MASK, REJECT_REASONS, RESOLUTION_ACTIONS,
                            RESOLVE_DAYS, CaptureMethod, CareVisit, ResolutionCode, ServiceType, VisitResolution,
