@@ -267,7 +267,7 @@ def _stream(data: bytes, filename: str, sink=None) -> VisitFileReport:
         if len(report.errors) < imports.MAX_ERRORS_IN_REFUSAL:
             report.errors.append(item)
 
-    for item in imports._parse_rows(table, VISITS_SCHEMA, imports._Header()):
+    for item in imports.iter_table_rows(table, VISITS_SCHEMA):
         if isinstance(item, imports.RowError):
             if header_row is None and not bad_rows and report.row_count == 0:
                 header_row = item.row_number  # header errors come first
@@ -525,7 +525,12 @@ def apply_upload(session, who, data: bytes, filename: str = "") -> UploadOutcome
     if previous is not None:
         return UploadOutcome(_stream(data, filename), previous, False)
     outcome = imports.apply_once(session, IMPORT_KIND, empty, apply_rows, actor.user_id)
-    if not outcome.applied_now:  # another vendor's identical file: refuse rather than reveal it
+    if not outcome.applied_now:
+        # Recorded meanwhile (the same file sent twice at once: this call waited for the other's
+        # claim), or an identical file of another vendor: refuse that rather than reveal it.
+        previous = already_uploaded(session, actor, empty.sha256)
+        if previous is not None:
+            return UploadOutcome(_stream(data, filename), previous, False)
         raise ValidationError(_l("This file was uploaded before."), fields={"file": [_l("uploaded before")]})
     record_event(session, actor.user_id, "care_visits.upload", f"care_visit_upload:{upload_box[0].id}",
                  rows=report_box[0].row_count, sha256=empty.sha256)
