@@ -86,6 +86,24 @@ def get_vendor(vendor_id):
     return jsonify(VendorOut().dump(vendor_data(vendors.get_vendor(db.session, current_actor(), vendor_id))))
 
 
+@vendors_api.put("/vendors/<int:vendor_id>")
+@require_roles(*VENDOR_WRITERS)
+@operation("Change a care vendor's name, credit code, contact and bank account (audited)", tags=["vendors"],
+           path=VENDOR_ID, body=VendorIn, idempotency_key="optional",
+           responses={200: ("The vendor", VendorOut), 404: "No such vendor",
+                      409: "`credit_code_taken`: another organisation has this credit code",
+                      422: "Invalid fields, each named in `fields`"})
+def update_vendor(vendor_id):
+    """Change a vendor's profile."""
+    data = load_body()
+
+    def work(_key):
+        vendor = vendors.update_vendor(db.session, current_actor(), vendor_id, vendors.VendorInput(**data))
+        return VendorOut().dump(vendor_data(vendor))
+
+    return api_write(work, status=200)
+
+
 @vendors_api.post("/vendors/<int:vendor_id>/status")
 @require_roles(*VENDOR_WRITERS)
 @operation("Suspend a vendor or make it active again (audited with the reason)", tags=["vendors"],

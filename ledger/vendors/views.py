@@ -105,6 +105,13 @@ def vendor_list():
     return render_template("vendors/vendors.html", vendors=vendors.list_vendors(db.session, _user()))
 
 
+def _vendor_input(form: VendorForm) -> vendors.VendorInput:
+    return vendors.VendorInput(name=form.name.data, credit_code=form.credit_code.data,
+                               contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
+                               bank_name=form.bank_name.data or "", bank_account_number=form.bank_account_number.data or "",
+                               bank_account_holder=form.bank_account_holder.data or "")
+
+
 @vendors_bp.route("/vendors/new", methods=["GET", "POST"])
 @login_required
 @require_roles(*VENDOR_WRITERS)
@@ -112,12 +119,7 @@ def new_vendor():
     form = VendorForm()
 
     def work(_key):
-        data = vendors.VendorInput(name=form.name.data, credit_code=form.credit_code.data,
-                                   contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
-                                   bank_name=form.bank_name.data or "",
-                                   bank_account_number=form.bank_account_number.data or "",
-                                   bank_account_holder=form.bank_account_holder.data or "")
-        return {"id": vendors.create_vendor(db.session, _user(), data).id}
+        return {"id": vendors.create_vendor(db.session, _user(), _vendor_input(form)).id}
 
     def done(body):
         flash(_("The vendor is registered."), "success")
@@ -126,7 +128,35 @@ def new_vendor():
     answer, status = form_write(form, work, done, refusal_field="credit_code")
     if answer is not None:
         return answer
-    return render_template("vendors/vendor_new.html", form=form), status
+    return render_template("vendors/vendor_form.html", form=form, vendor=None), status
+
+
+@vendors_bp.route(f"/vendors/<{_ID}:vendor_id>/edit", methods=["GET", "POST"])
+@login_required
+@require_roles(*VENDOR_WRITERS)
+def edit_vendor(vendor_id):
+    profile = vendors.get_vendor(db.session, _user(), vendor_id)
+    if request.method == "GET":
+        organisation = profile.organisation
+        form = VendorForm(data={"name": organisation.name, "credit_code": organisation.credit_code or "",
+                                "contact_name": profile.contact_name, "contact_phone": profile.contact_phone,
+                                "bank_name": profile.bank_name, "bank_account_number": profile.bank_account_number,
+                                "bank_account_holder": profile.bank_account_holder})
+    else:
+        form = VendorForm()
+
+    def work(_key):
+        vendors.update_vendor(db.session, _user(), vendor_id, _vendor_input(form))
+        return {}
+
+    def done(_body):
+        flash(_("The vendor's profile is saved."), "success")
+        return redirect(url_for("vendors.vendor", vendor_id=vendor_id))
+
+    answer, status = form_write(form, work, done, refusal_field="credit_code")
+    if answer is not None:
+        return answer
+    return render_template("vendors/vendor_form.html", form=form, vendor=profile), status
 
 
 @vendors_bp.get(f"/vendors/<{_ID}:vendor_id>")

@@ -4,8 +4,10 @@ imports its caregivers; another vendor's records answer 404; everything is the s
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import re
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -93,8 +95,7 @@ def test_a_vendor_reads_its_own_and_gets_404_for_another_vendors(demo_app, demo_
     contracts = client.get("/api/v1/care/contracts", headers=vendor).get_json()
     assert contracts["total"] == 4 and {item["vendor_id"] for item in contracts["items"]} == {own}
     assert post(client, f"/api/v1/vendors/{other}/workers",
-                {"worker_number": "Z1", "name": "张三", "resident_id": demo_resident_id("370827", local_today()
-                                                                                   .replace(year=1980), 3, True),
+                {"worker_number": "Z1", "name": "张三", "resident_id": demo_resident_id("370827", date(1980, 5, 5), 3, True),
                  "active_from": "2026-01-01"}, vendor).status_code == 404
     assert post(client, "/api/v1/care/contracts", contract_body(own), vendor).status_code == 403
 
@@ -103,7 +104,7 @@ def test_the_worker_import_through_the_api_names_every_bad_row(demo_app, demo_to
     client = demo_app.test_client()
     vendor = demo_token_for("vendor")
     own = vendor_id(demo_app, "HL-370800-01")
-    good = demo_resident_id("370811", local_today().replace(year=1979, day=3), 5, False)
+    good = demo_resident_id("370811", date(1979, 3, 3), 5, False)
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     text = f"工号,姓名,身份证号,上岗日期\nA1,王芳,{good},2026-02-01\nA2,李静,{bad},2026-02-01\n".encode("gbk")
     body = {"filename": "护理员.csv", "content_base64": base64.b64encode(text).decode(), "apply": True}
@@ -158,11 +159,11 @@ def test_the_vendor_finds_only_its_own_page_and_imports_workers(demo_app, demo_u
     assert "G1001" in page and "HT-" in page
     other = vendor_id(demo_app, "HL-370800-02")
     assert client.get(f"/vendors/{other}").status_code == 404
-    good = demo_resident_id("370811", local_today().replace(year=1982, day=5), 9, True)
+    good = demo_resident_id("370811", date(1982, 6, 5), 9, True)
     text = f"工号,姓名,身份证号,上岗日期\nB1,陈红,{good},2026-02-01\n".encode()
     form = client.get(f"/vendors/{own}/workers/import").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
-    data = {"file": (__import__("io").BytesIO(text), "workers.csv")}
+    data = {"file": (io.BytesIO(text), "workers.csv")}
     if token:
         data["csrf_token"] = token.group(1)
     preview = client.post(f"/vendors/{own}/workers/import", data=data, content_type="multipart/form-data")
@@ -191,3 +192,27 @@ def test_finance_records_a_government_allocation_into_a_care_budget(demo_app, de
     assert client.get("/api/v1/funds/CARE-370827", headers=finance).status_code == 404
     yutai = client.get("/api/v1/care/budgets", headers=demo_token_for("reviewer_yutai")).get_json()["items"]
     assert [item["code"] for item in yutai] == ["CARE-370827"]
+
+
+def test_finance_changes_a_vendors_profile_on_the_web_and_through_the_api(demo_app, demo_user_client, demo_token_for):
+    third = vendor_id(demo_app, "HL-370800-03")
+    finance = demo_user_client("finance")
+    form = finance.get(f"/vendors/{third}/edit").get_data(as_text=True)
+    assert "52370800MJE318722J" in form  # the form starts from the profile
+    key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]{32})"', form).group(1)
+    base = {"name": "鲁南福寿社会工作服务社", "credit_code": "52370800MJE318722J", "contact_name": "王德福",
+            "contact_phone": "0537-4421803", "bank_name": "济宁农村商业银行",
+            "bank_account_number": "9150001234567890123", "bank_account_holder": "鲁南福寿社会工作服务社"}
+    refused = finance.post(f"/vendors/{third}/edit", data={**base, "credit_code": "52370800MJE318722K",
+                                                            "idempotency_key": key})
+    assert refused.status_code == 422 and 'id="credit_code-error"' in refused.get_data(as_text=True)
+    saved = finance.post(f"/vendors/{third}/edit", data={**base, "contact_name": "李秀梅", "idempotency_key": key})
+    assert saved.status_code == 302
+    api = demo_app.test_client()
+    answer = api.put(f"/api/v1/vendors/{third}", json={**base, "contact_phone": "0537-4421899"},
+                     headers=demo_token_for("finance"))
+    assert answer.status_code == 200 and answer.get_json()["contact_phone"] == "0537-4421899"
+    assert answer.get_json()["contact_name"] == "王德福"
+    taken = api.put(f"/api/v1/vendors/{third}", json={**base, "credit_code": "91370800MA3C5K7U5M"},
+                    headers=demo_token_for("finance"))
+    assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "credit_code_taken"
