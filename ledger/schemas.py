@@ -149,6 +149,14 @@ class AmountOut(Amount):
     PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
 
 
+class PageOut(Schema):
+    """The frame of one page of a list an API answers (`ledger.paging.Page`); a list's schema adds its `items`."""
+
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
 class StrictSchema(EdgeSchema):
     """A request body: unknown fields are refused, naming them."""
 

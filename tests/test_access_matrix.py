@@ -212,22 +212,74 @@ FEATURES += [
     Case("POST", "/api/v1/aid/persons/3/reveal", only("finance", "reviewer")),
 ]
 
+# Care procurement. Demo ids: vendor 1 is the demo vendor's own (HL-370800-01), vendor 2 another; workers 1-12
+# are vendor 1's, 13-24 vendor 2's; contract 1 (Rencheng) is vendor 1's, contract 5 (Zoucheng) vendor 2's.
+CARE_READERS = ("admin", "finance", "reviewer", "auditor", "vendor")
+NOT_THE_VENDORS = statuses(admin=200, finance=200, reviewer=200, charity=403, vendor=404, auditor=200)
+FEATURES += [
+    Case("GET", "/vendors", only(*CARE_READERS)),
+    Case("GET", "/vendors/new", only("admin", "finance")),
+    Case("POST", "/vendors/new", only("admin", "finance", status=422), data={}),
+    Case("GET", "/vendors/1", only(*CARE_READERS)),
+    Case("GET", "/vendors/2", NOT_THE_VENDORS),
+    Case("POST", "/vendors/1/status", only("admin", "finance", status=302), data={}),
+    Case("GET", "/vendors/1/edit", only("admin", "finance")),
+    Case("POST", "/vendors/1/edit", only("admin", "finance", status=422), data={}),
+    Case("GET", "/vendors/1/workers/new", only("admin", "vendor")),
+    Case("GET", "/vendors/2/workers/new", statuses(admin=200, finance=403, reviewer=403, charity=403, vendor=404,
+                                                   auditor=403)),
+    Case("POST", "/vendors/1/workers/new", only("admin", "vendor", status=422), data={}),
+    Case("GET", "/vendors/1/workers/import", only("admin", "vendor")),
+    Case("POST", "/vendors/1/workers/import", only("admin", "vendor", status=422), data={}),
+    Case("POST", "/vendors/1/workers/import/apply", only("admin", "vendor", status=404), data={}),
+    Case("GET", "/care/budgets", only("admin", "finance", "reviewer", "auditor")),
+    Case("GET", "/care/contracts", only(*CARE_READERS)),
+    Case("GET", "/care/contracts/new", only("admin", "finance")),
+    Case("POST", "/care/contracts/new", only("admin", "finance", status=422), data={}),
+    Case("GET", "/care/contracts/1", only(*CARE_READERS)),
+    Case("GET", "/care/contracts/5", NOT_THE_VENDORS),
+    Case("POST", "/care/contracts/1/activate", only("admin", "finance", status=302), data={}),
+    Case("GET", "/care/contracts/1/amend", only("admin", "finance")),
+    Case("POST", "/care/contracts/1/amend", only("admin", "finance", status=422), data={}),
+    Case("GET", "/api/v1/vendors", only(*CARE_READERS)),
+    Case("POST", "/api/v1/vendors", only("admin", "finance", status=422), json={}),
+    Case("GET", "/api/v1/vendors/1", only(*CARE_READERS)),
+    Case("GET", "/api/v1/vendors/2", NOT_THE_VENDORS),
+    Case("POST", "/api/v1/vendors/1/status", only("admin", "finance", status=422), json={}),
+    Case("PUT", "/api/v1/vendors/1", only("admin", "finance", status=422), json={}),
+    Case("GET", "/api/v1/vendors/1/workers", only(*CARE_READERS)),
+    Case("GET", "/api/v1/vendors/2/workers", NOT_THE_VENDORS),
+    Case("POST", "/api/v1/vendors/1/workers", only("admin", "vendor", status=422), json={}),
+    Case("GET", "/api/v1/vendors/workers/1", only(*CARE_READERS)),
+    Case("GET", "/api/v1/vendors/workers/13", NOT_THE_VENDORS),
+    Case("POST", "/api/v1/vendors/1/workers/import", only("admin", "vendor", status=422), json={}),
+    Case("GET", "/api/v1/care/budgets", only("admin", "finance", "reviewer", "auditor")),
+    Case("GET", "/api/v1/care/contracts", only(*CARE_READERS)),
+    Case("POST", "/api/v1/care/contracts", only("admin", "finance", status=422), json={}),
+    Case("GET", "/api/v1/care/contracts/1", only(*CARE_READERS)),
+    Case("GET", "/api/v1/care/contracts/5", NOT_THE_VENDORS),
+    Case("POST", "/api/v1/care/contracts/1/amendments", only("admin", "finance", status=422), json={}),
+    *[Case("POST", f"/api/v1/care/contracts/1/{move}", only("admin", "finance", status=422), json={"reason": 5})
+      for move in ("activate", "suspend", "resume", "end")],
+]
+
 # Supported persons under home care: admin, finance, auditors and reviewers read, vendors the persons
 # they care or cared for; reviewers and admins record; charity users get 403 everywhere. seed-demo's
 # supported person 1 lives in Rencheng, cared for by HL-370800-01 (the demo vendor's own), person 9441
 # in Zoucheng by HL-370800-02. Write rows send an empty body (422), so nothing is recorded.
-CARE_READERS = ("admin", "finance", "reviewer", "vendor", "auditor")
-OTHER_VENDORS_PERSON = statuses(admin=200, finance=200, reviewer=200, charity=403, vendor=404, auditor=200)
 FEATURES += [
     Case("GET", "/care/persons", only(*CARE_READERS)),
     Case("GET", "/care/persons/1", only(*CARE_READERS)),
-    Case("GET", "/care/persons/9441", OTHER_VENDORS_PERSON),
+    Case("GET", "/care/persons/9441", NOT_THE_VENDORS),
     Case("POST", "/care/persons/1/assessments", only("admin", "reviewer", status=422), data={}),
     Case("POST", "/care/persons/1/statuses", only("admin", "reviewer", status=422), data={}),
     Case("POST", "/care/persons/1/assignments", only("admin", "reviewer", status=422), data={}),
+    Case("GET", "/care/persons/import", only("admin", "reviewer")),
+    Case("POST", "/care/persons/import", only("admin", "reviewer", status=422), data={}),
+    Case("POST", "/care/persons/import/apply", only("admin", "reviewer", status=404), data={}),
     Case("GET", "/api/v1/care/persons", only(*CARE_READERS)),
     Case("GET", "/api/v1/care/persons/1", only(*CARE_READERS)),
-    Case("GET", "/api/v1/care/persons/9441", OTHER_VENDORS_PERSON),
+    Case("GET", "/api/v1/care/persons/9441", NOT_THE_VENDORS),
     Case("POST", "/api/v1/care/persons/1/assessments", only("admin", "reviewer", status=422), json={}),
     Case("POST", "/api/v1/care/persons/1/statuses", only("admin", "reviewer", status=422), json={}),
     Case("POST", "/api/v1/care/persons/1/assignments", only("admin", "reviewer", status=422), json={}),

@@ -86,13 +86,15 @@ def _text_fields(document, schema: dict, path: tuple = ()) -> list[tuple]:
 
 #: A path value for each parameter of the write paths (records of the demo city where one is needed).
 PATH_VALUES = {"code": YUTAI, "voucher_no": "JZ-2026-370827-000001", "hold_id": "1", "month": "2026-01",
-               "username": "finance", "person_id": "1", "visit_id": "41", "upload_id": "2"}
+               "username": "finance", "person_id": "1", "vendor_id": "1", "worker_id": "1", "contract_id": "1",
+               "visit_id": "41", "upload_id": "2"}
 #: Who may make each write (others are refused before the body is read).
 WRITER = {"/api/v1/users": "admin", "/api/v1/organisations": "admin", "/api/v1/periods/{month}/reopen": "admin",
           "/api/v1/aid/persons": "reviewer", "/api/v1/aid/persons/import": "reviewer",
           "/api/v1/care/persons/{person_id}/assessments": "reviewer",
           "/api/v1/care/persons/{person_id}/statuses": "reviewer",
           "/api/v1/care/persons/{person_id}/assignments": "reviewer", "/api/v1/care/persons/import": "reviewer",
+          "/api/v1/vendors/{vendor_id}/workers": "vendor", "/api/v1/vendors/{vendor_id}/workers/import": "vendor",
           "/api/v1/care/visits": "vendor", "/api/v1/care/visits/uploads": "vendor",
           "/api/v1/care/visits/{visit_id}/resolution": "vendor"}
 

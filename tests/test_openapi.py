@@ -63,9 +63,9 @@ def test_every_api_route_carries_an_operation_record(app):
 def test_every_feature_has_its_own_api_blueprint_under_the_api_parent(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")}
     assert {"api.auth.me", "api.funds.fund_tree", "api.reports.report_job", "api.aid.list_persons",
-            "api.care.list_persons"} <= endpoints
-    assert {endpoint.split(".")[1] for endpoint in endpoints - PUBLIC_ENDPOINTS} == {"aid", "auth", "care", "funds",
-                                                                                   "reports"}
+            "api.vendors.list_contracts", "api.vendors.care.list_persons"} <= endpoints
+    assert {endpoint.split(".")[1] for endpoint in endpoints - PUBLIC_ENDPOINTS} == {"aid", "auth", "funds", "reports",
+                                                                                     "vendors"}
 
 
 def test_the_standard_refusals_and_the_idempotency_key_are_documented(app, client):

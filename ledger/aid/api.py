@@ -19,7 +19,7 @@ from ..requests import api_write, load_body, load_query
 from . import services
 from .models import PERSON_ID_MAX
 from .schemas import (ImportIn, ImportOut, PersonFullOut, PersonIn, PersonListOut, PersonOut, PersonsQuery,
-                      import_body, person_data, person_input)
+                      import_data, person_data, person_input)
 
 READERS = (Role.admin, Role.finance, Role.reviewer, Role.charity, Role.auditor)
 WRITERS = (Role.reviewer, Role.charity)
@@ -114,11 +114,11 @@ def import_answer(feature_services, data: dict):
         actor = current_actor()
         if data["apply"]:
             parsed, outcome = feature_services.apply_import(db.session, actor, content, data["filename"])
-            return import_body(parsed, already=not outcome.applied_now, applied=outcome.applied_now,
+            return import_data(parsed, already=not outcome.applied_now, applied=outcome.applied_now,
                                batch_id=outcome.batch.id)
         parsed = feature_services.preview_import(db.session, actor, content, data["filename"])
         previous = feature_services.already_imported(db.session, parsed.sha256)
-        return import_body(parsed, already=previous is not None, applied=False,
+        return import_data(parsed, already=previous is not None, applied=False,
                            batch_id=previous.id if previous is not None else None)
 
     return api_write(work, status=200)

@@ -184,6 +184,16 @@ class ImportOut(Schema):
     errors = fields.List(fields.Nested(RowErrorOut))
 
 
+def import_data(parsed, *, already: bool, applied: bool, batch_id) -> dict:
+    """The answer of an import operation (`ImportOut`): the file as read, and its row errors unless
+    it was imported before. Any feature's import answers with it."""
+    errors = [] if already else [error.as_dict() for error in parsed.errors[:1000]]
+    return ImportOut().dump({"filename": parsed.filename, "file_type": parsed.file_type,
+                             "encoding": parsed.encoding, "sha256": parsed.sha256, "row_count": parsed.row_count,
+                             "ok": already or parsed.ok, "already_imported": already, "applied": applied,
+                             "batch_id": batch_id, "errors": errors})
+
+
 def person_data(person, created: bool | None = None) -> dict:
     village = person.region
     county = person.county
@@ -202,11 +212,3 @@ def person_data(person, created: bool | None = None) -> dict:
         data["created"] = created
     return data
 
-
-def import_body(parsed, *, already: bool, applied: bool, batch_id) -> dict:
-    """The answer to an import call (any feature's): the preview or the import done, its row errors."""
-    errors = [] if already else [error.as_dict() for error in parsed.errors[:1000]]
-    return ImportOut().dump({"filename": parsed.filename, "file_type": parsed.file_type,
-                             "encoding": parsed.encoding, "sha256": parsed.sha256, "row_count": parsed.row_count,
-                             "ok": already or parsed.ok, "already_imported": already, "applied": applied,
-                             "batch_id": batch_id, "errors": errors})

@@ -165,6 +165,17 @@ def household_members(session, who, person: Person) -> list[Person]:
                                                         person_scope(actor)).order_by(Person.id)))
 
 
+def county_in_sight(session, actor: Actor, county_code: str, sees=None) -> int:
+    """The id of the county `county_code` names, for a list's county filter (any feature's); NotFound
+    naming the `county` field when there is none, or `sees(actor, county_id)` (default: the county
+    is the actor's, or the actor sees the city) says the actor may not see it."""
+    county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code, Region.level == RegionLevel.county))
+    if county_id is None or not (sees or _sees_county)(actor, county_id):
+        raise NotFound(_l("No county %(code)s that you may see.", code=county_code),
+                       fields={"county": [_l("no such county in your sight")]})
+    return county_id
+
+
 def person_search(search: str, name_column, resident_id_column):
     """A SQL condition for a search box over persons (any feature's): a whole resident ID, its last
     4-6 characters, or a part of the name."""
@@ -187,12 +198,7 @@ def list_persons(session, who, *, search: str = "", county_code: str | None = No
     if search:
         conditions.append(person_search(search, Person.name, Person.resident_id))
     if county_code:
-        county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code,
-                                                             Region.level == RegionLevel.county))
-        if county_id is None or not _sees_county(actor, county_id):
-            raise NotFound(_l("No county %(code)s that you may see.", code=county_code),
-                           fields={"county": [_l("no such county in your sight")]})
-        conditions.append(Person.county_id == county_id)
+        conditions.append(Person.county_id == county_in_sight(session, actor, county_code))
     where = sa.and_(*conditions)
     total = session.scalar(sa.select(sa.func.count()).select_from(Person).where(where))
     items = list(session.scalars(sa.select(Person).where(where).options(selectinload(Person.categories),

@@ -12,10 +12,9 @@ web root) and the preview page carries only that digest; "import" reads the file
 from __future__ import annotations
 
 import math
-import os
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -25,12 +24,11 @@ from ..auth.permissions import require_roles
 from ..errors import NotFound
 from ..extensions import db
 from ..identity import mask_id_number
-from ..imports import ImportFileRefused
 from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today
 from ..web import exports
 from ..web.navigation import add_section
-from ..web.uploads import keep_upload, kept_upload
+from ..web.uploads import kept_upload, preview_upload
 from . import services
 from .forms import ImportApplyForm, ImportUploadForm, PersonForm, RevealForm
 from .models import PERSON_ID_MAX
@@ -38,13 +36,13 @@ from .schemas import IMPORT_FILE_MAX_BYTES
 from .services import CategoryInput, PersonInput
 from .vocabulary import CATEGORY_LABELS, RELATION_LABELS, SEX_LABELS
 
-UPLOADS_FOLDER = "aid-imports"
 aid_bp = Blueprint("aid", __name__, url_prefix="/aid")
 
 READERS = (Role.admin, Role.finance, Role.reviewer, Role.charity, Role.auditor)
 WRITERS = (Role.reviewer, Role.charity)
 REVEALERS = (Role.finance, Role.reviewer)
 PER_PAGE = 50
+UPLOADS_FOLDER = "aid-imports"
 
 
 def _user():
@@ -213,28 +211,7 @@ def new_person():
 @require_roles(*WRITERS)
 def import_persons():
     """Step 1: upload and preview (nothing is written to the registry)."""
-    user = _user()
-    form = ImportUploadForm()
-    parsed, previous, refusal, status = None, None, None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = 422
-        else:
-            data = form.file.data.read(IMPORT_FILE_MAX_BYTES + 1)
-            filename = os.path.basename(form.file.data.filename or "")
-            try:
-                if len(data) > IMPORT_FILE_MAX_BYTES:
-                    raise ImportFileRefused(f"the file is larger than {IMPORT_FILE_MAX_BYTES} bytes")
-                parsed = services.preview_import(db.session, user, data, filename)
-                previous = services.already_imported(db.session, parsed.sha256)
-                keep_upload(UPLOADS_FOLDER, data)
-                db.session.rollback()  # a preview writes nothing
-            except ImportFileRefused as error:
-                db.session.rollback()
-                refusal, status = error.message, 422
-    apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
-    return render_template("aid/import.html", form=form, parsed=parsed, previous=previous, refusal=refusal,
-                           apply_form=apply_form), status
+    return preview_page(services, ImportUploadForm(), UPLOADS_FOLDER, "aid/import.html")
 
 
 @aid_bp.post("/persons/import/apply")
@@ -242,13 +219,31 @@ def import_persons():
 @require_roles(*WRITERS)
 def import_apply():
     """Step 2: import the previewed file, all rows or none, once."""
+    return apply_previewed(services, UPLOADS_FOLDER, "aid.persons", "aid.import_persons")
+
+
+def preview_page(feature_services, form, folder: str, template: str):
+    """An import's step 1 for any feature's file of persons (`preview_import`, `already_imported`)."""
+    user = _user()
+    upload = preview_upload(form, folder, IMPORT_FILE_MAX_BYTES,
+                            lambda data, filename: feature_services.preview_import(db.session, user, data, filename),
+                            lambda sha256: feature_services.already_imported(db.session, sha256))
+    parsed = upload.parsed
+    apply_form = ImportApplyForm(formdata=None, sha256=parsed.sha256, filename=parsed.filename) if parsed else None
+    return render_template(template, form=form, parsed=parsed, previous=upload.previous, refusal=upload.refusal,
+                           apply_form=apply_form), upload.status
+
+
+def apply_previewed(feature_services, folder: str, done_endpoint: str, retry_endpoint: str):
+    """An import's step 2 for any feature's file of persons (`apply_import`): the kept upload, all rows
+    or none, once; then the list (`done_endpoint`), or the upload page again when the file has errors."""
     form = ImportApplyForm()
     if not form.validate_on_submit():
         raise NotFound("no such upload")
-    data = kept_upload(UPLOADS_FOLDER, form.sha256.data)
+    data = kept_upload(folder, form.sha256.data)
 
     def work(_key):
-        _parsed, outcome = services.apply_import(db.session, _user(), data, form.filename.data or "")
+        _parsed, outcome = feature_services.apply_import(db.session, _user(), data, form.filename.data or "")
         return {"applied_now": outcome.applied_now, "count": outcome.batch.row_count}
 
     def done(body):
@@ -257,13 +252,13 @@ def import_apply():
         else:
             flash(_("This file was imported before (%(count)s persons); nothing was imported again.",
                     count=body["count"]), "success")
-        return redirect(url_for("aid.persons"))
+        return redirect(url_for(done_endpoint))
 
     answer, _status = form_write(form, work, done)
     if answer is not None:
         return answer
     flash(_("Nothing was imported: the file has errors. Correct them and upload it again."), "error")
-    return redirect(url_for("aid.import_persons"))
+    return redirect(url_for(retry_endpoint))
 
 
 def register(app):

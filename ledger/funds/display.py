@@ -24,6 +24,8 @@ from .demo import CITY_FUND_NAME
 _CITY_FUND = re.compile(re.escape(CITY_FUND_NAME).replace("“", "“?").replace("”", "”?") + r"$")
 _COUNTY_FUND = re.compile(r"(?P<place>.+?)慈善救急难项目$")
 _VILLAGE_FUND = re.compile(r"(?P<place>.+?)“?济时救”?慈善救助基金$")
+#: A care-service budget fund (`vendors.services.budgets.care_fund_name`).
+_CARE_FUND = re.compile(r"(?P<place>.+?)政府购买照护服务资金$")
 
 _ACCOUNT_LABELS = {
     "银行存款": _l("Cash at bank"),
@@ -61,6 +63,9 @@ def fund_name(name: str | None) -> str:
     match = _VILLAGE_FUND.match(name)
     if match:
         return str(_l("%(place)s \"Ji Shi Jiu\" charity relief fund", place=match["place"]))
+    match = _CARE_FUND.match(name)
+    if match:
+        return str(_l("%(place)s care-service budget", place=match["place"]))
     return name
 
 

@@ -3,7 +3,7 @@
 Roles: admin, auditors, finance, reviewers and vendors read (a vendor: the persons it cares or
 cared for); reviewers and admins record assessments, status changes and reassignments, and
 import. Charity users are refused (403). A person outside the caller's sight answers 404.
-Every write takes an Idempotency-Key. Endpoints are named `api.care.<view>`.
+Every write takes an Idempotency-Key. The blueprint is nested in the feature's (`api.vendors.care.<view>`).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ..extensions import db
 from ..openapi import operation
 from ..requests import api_write, load_body, load_query
 from . import persons as services
+from .api import vendors_api
 from .person_models import SUPPORTED_ID_MAX, CareLevel
 from .person_schemas import (AssessmentIn, AssessmentOut, AssignmentIn, AssignmentOut, StatusIn, StatusOut,
                              SupportedPersonDetailOut, SupportedPersonListOut, SupportedPersonsQuery,
@@ -128,3 +129,6 @@ def reassign(person_id):
 def import_persons():
     """Import a supported persons file."""
     return import_answer(services, load_body())
+
+
+vendors_api.register_blueprint(care_persons_api)  # one API blueprint for the feature (`api.vendors.care.*`)

@@ -1,13 +1,14 @@
-"""The supported persons' web forms: an assessment, a status change, a reassignment."""
+"""The supported persons' web forms: an assessment, a status change, a reassignment, an import."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..aid.forms import OnceForm
-from ..forms import DateField
+from ..forms import DateField, LedgerForm
 from .person_vocabulary import ACTIVITY_LABELS, STATUS_LABELS
 from .persons import NOTE_MAX
 
@@ -49,3 +50,7 @@ class ReassignForm(OnceForm):
         super().__init__(*args, **kwargs)
         self.vendor.choices = [SelectChoice("", "")] + [SelectChoice(code, f"{name}（{code}）")
                                                         for code, name in vendors]
+
+
+class PersonsImportForm(LedgerForm):
+    file = FileField(_l("Supported persons file (CSV or XLSX)"), validators=[FileRequired(_l("Choose a file."))])

@@ -28,15 +28,10 @@ from sqlalchemy.orm import relationship
 
 from ..db_base import Base, enum_column
 from ..timeutil import utcnow
+from .models import RECORD_ID_MAX, CareLevel  # noqa: F401  (one care level for contract prices and assessments)
 
 #: Numbers in paths are INTEGER: a larger number is no record (404), never a query.
-SUPPORTED_ID_MAX = 2**31 - 1
-
-
-class CareLevel(str, enum.Enum):
-    self_caring = "self_caring"  # 全自理
-    partly_disabled = "partly_disabled"  # 半失能
-    fully_disabled = "fully_disabled"  # 全失能
+SUPPORTED_ID_MAX = RECORD_ID_MAX
 
 
 class SupportedStatus(str, enum.Enum):

@@ -1,6 +1,7 @@
 """The supported persons' web pages: the list (search, county and care level, paging), a person's
-page with assessments, status history and assignments, and the three recordings on it (an
-assessment, a status change, a reassignment) for reviewers and admins.
+page with assessments, status history and assignments, the three recordings on it (an
+assessment, a status change, a reassignment) and the import with its preview, for reviewers and
+admins.
 
 Thin handlers over `ledger.vendors.persons`. Resident IDs are masked on every page.
 """
@@ -13,6 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..aid.views import apply_previewed, preview_page
+from ..aid.views import row_reason as registry_row_reason
 from ..auth.models import Role
 from ..auth.permissions import require_roles
 from ..extensions import db
@@ -20,9 +23,10 @@ from ..identity import mask_id_number
 from ..requests import form_write, page_argument, query_text
 from ..web.navigation import add_section
 from . import persons as services
-from .person_forms import AssessmentForm, ReassignForm, StatusForm
+from .person_forms import AssessmentForm, PersonsImportForm, ReassignForm, StatusForm
 from .person_models import ACTIVITIES, SUPPORTED_ID_MAX, CareLevel
-from .person_vocabulary import ACTIVITY_LABELS, CARE_LEVEL_LABELS, STATUS_LABELS
+from .person_vocabulary import ACTIVITY_LABELS, STATUS_LABELS
+from .vocabulary import CARE_LEVEL_LABELS
 
 care_persons_bp = Blueprint("care_persons", __name__, url_prefix="/care")
 
@@ -30,6 +34,7 @@ READERS = (Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor)
 WRITERS = (Role.admin, Role.reviewer)
 PER_PAGE = 50
 PERSON = f"/persons/<int(max={SUPPORTED_ID_MAX}):person_id>"
+UPLOADS_FOLDER = "care-person-imports"
 
 
 def _user():
@@ -48,7 +53,7 @@ def _label(labels):
 def care_person_helpers():
     return {"care_level_label": _label(CARE_LEVEL_LABELS), "care_status_label": _label(STATUS_LABELS),
             "activity_label": _label(ACTIVITY_LABELS), "activities": ACTIVITIES, "masked": mask_id_number,
-            "can_record_care": can_record}
+            "can_record_care": can_record, "care_row_reason": row_reason}
 
 
 @care_persons_bp.get("/persons")
@@ -135,6 +140,36 @@ def reassign(person_id):
         return {"id": assignment.id}
 
     return _recording(form, work, _("The person is reassigned."), "reassign_form", person_id)
+
+
+#: The reasons a supported persons file's row is refused, in the reader's language (others: the registry's).
+ROW_REASONS = {
+    "no contract of this vendor in the county on the day care begins":
+        _l("no contract of this vendor in the county on the day care begins"),
+    "an assessment needs its date, assessor and all six answers":
+        _l("an assessment needs its date, assessor and all six answers"),
+    "is in the future": _l("is in the future"),
+}
+
+
+def row_reason(message: str) -> str:
+    return str(ROW_REASONS[message]) if message in ROW_REASONS else registry_row_reason(message)
+
+
+@care_persons_bp.route("/persons/import", methods=["GET", "POST"])
+@login_required
+@require_roles(*WRITERS)
+def import_persons():
+    """Step 1: upload and preview (nothing is written)."""
+    return preview_page(services, PersonsImportForm(), UPLOADS_FOLDER, "vendors/persons/import.html")
+
+
+@care_persons_bp.post("/persons/import/apply")
+@login_required
+@require_roles(*WRITERS)
+def import_apply():
+    """Step 2: import the previewed file, all rows or none, once."""
+    return apply_previewed(services, UPLOADS_FOLDER, "care_persons.persons", "care_persons.import_persons")
 
 
 def register(app):

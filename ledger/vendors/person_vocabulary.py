@@ -1,13 +1,8 @@
-"""The supported persons' words in the interface language: care levels, statuses, the six activities."""
+"""The supported persons' words in the interface language: statuses and the six activities (care
+levels: `ledger.vendors.vocabulary.CARE_LEVEL_LABELS`)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-
-CARE_LEVEL_LABELS = {
-    "self_caring": _l("Self-caring"),
-    "partly_disabled": _l("Partly disabled"),
-    "fully_disabled": _l("Fully disabled"),
-}
 
 STATUS_LABELS = {
     "active": _l("Cared for at home"),

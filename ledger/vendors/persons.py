@@ -37,10 +37,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, object_session, selectinload
 
 from .. import imports
-from ..aid.services import check_name, check_phone, person_search, village_check
+from ..aid.services import check_name, check_phone, county_in_sight, person_search, village_check
 from ..audit import record_event
 from ..auth.access import Actor, require
-from ..auth.models import Organisation, OrganisationKind, Region, RegionLevel
+from ..auth.models import Organisation, OrganisationKind, Region
 from ..db_base import dialect_insert, insert_rows
 from ..errors import Conflict, NotFound, ValidationError, _l
 from ..identity import mask_id_number, resident_id_birth_date
@@ -243,13 +243,10 @@ def list_supported_persons(session, who, *, search: str = "", county_code: str |
     search = (search or "").strip()[:SEARCH_MAX]
     if search:
         conditions.append(person_search(search, SupportedPerson.name, SupportedPerson.resident_id))
-    if county_code:
-        county_id = session.scalar(sa.select(Region.id).where(Region.code == county_code,
-                                                             Region.level == RegionLevel.county))
-        if county_id is None or not (actor.city_wide or actor.is_partner or actor.county_id == county_id):
-            raise NotFound(_l("No county %(code)s that you may see.", code=county_code),
-                           fields={"county": [_l("no such county in your sight")]})
-        conditions.append(SupportedPerson.county_id == county_id)
+    if county_code:  # a vendor may narrow its persons to any county (its scope still applies)
+        conditions.append(SupportedPerson.county_id == county_in_sight(
+            session, actor, county_code, lambda actor_, county_id: actor_.is_partner or
+            actor_.city_wide or actor_.county_id == county_id))
     levels = _latest(CareAssessment, CareAssessment.assessed_on, CareAssessment.care_level, today)
     statuses = _latest(SupportedStatusChange, SupportedStatusChange.effective_on, SupportedStatusChange.status, today)
     current = sa.and_(CareAssignment.person_id == SupportedPerson.id, CareAssignment.valid_from <= today,
@@ -375,7 +372,8 @@ def reassign(session, who, person_id: int, vendor_code: str, valid_from: date) -
     """Assign the person to the vendor from `valid_from` on, under the vendor's contract for the person's
     county on that day: the assignment running on that day ends the day before (it keeps the days it
     cared); an assignment that starts on or after that day is refused (`AssignmentOverlap`): nothing is
-    cancelled silently."""
+    cancelled silently. A person not cared for at home on that day (in an institution, deceased, moved
+    out, not yet in the programme) is not assigned."""
     actor = require(who, "care.persons.write")
     person = _writable_person(session, actor, person_id)
     later = session.scalar(sa.select(CareAssignment).where(CareAssignment.person_id == person.id,
@@ -383,6 +381,9 @@ def reassign(session, who, person_id: int, vendor_code: str, valid_from: date) -
     if later is not None:
         raise AssignmentOverlap(fields={"valid_from": [
             _l("an assignment starts on %(day)s; reassign from a later day", day=later.valid_from.isoformat())]})
+    if status_on(person, valid_from) != SupportedStatus.active:
+        raise ValidationError("Some fields are invalid.", fields={"valid_from": [
+            _l("the person is not cared for at home on %(day)s", day=valid_from.isoformat())]})
     found = contract_for(session, vendor_code, person.county_id, valid_from)
     if found is None:
         raise ValidationError("Some fields are invalid.", fields={"vendor": [

@@ -4,7 +4,7 @@ Roles: a vendor uploads its monthly files, posts single visits and resolves its 
 reviewers and admins resolve; admin, auditors, finance and reviewers read (a county reviewer: its
 county's visits). Another vendor's visit or upload answers 404. Every write takes an
 Idempotency-Key: a visit posted twice with the same key is recorded once.
-Endpoints are named `api.care.visit_*` (on the care API blueprint).
+Endpoints are named `api.vendors.care.visit_*` (on the supported persons' care API blueprint).
 """
 from __future__ import annotations
 

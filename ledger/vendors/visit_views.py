@@ -9,7 +9,6 @@ that digest; "record" reads the file back by it.
 from __future__ import annotations
 
 import math
-import os
 import re
 from datetime import date, timedelta
 
@@ -23,11 +22,10 @@ from ..auth.permissions import require_roles
 from ..errors import NotFound
 from ..extensions import db
 from ..identity import mask_id_number
-from ..imports import ImportFileRefused
 from ..requests import form_write, page_argument
 from ..timeutil import local_today
 from ..web.navigation import add_section
-from ..web.uploads import keep_upload, kept_upload
+from ..web.uploads import kept_upload, preview_upload
 from . import visits as services
 from .visit_forms import ResolutionForm, VisitApplyForm, VisitUploadForm
 from .visit_models import REASON_BITS, VISIT_ID_MAX, VisitState
@@ -134,28 +132,14 @@ def resolve(visit_id):
 def upload():
     """Step 1: upload and preview (no visit is recorded)."""
     form = VisitUploadForm()
-    report, previous, refusal, status = None, None, None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = 422
-        else:
-            data = form.file.data.read(services.UPLOAD_BYTES_MAX + 1)
-            filename = os.path.basename(form.file.data.filename or "")
-            try:
-                if len(data) > services.UPLOAD_BYTES_MAX:
-                    raise ImportFileRefused(f"the file is larger than {services.UPLOAD_BYTES_MAX} bytes")
-                report = services.preview_upload(db.session, _user(), data, filename)
-                previous = services.already_uploaded(db.session, _user(), report.sha256)
-                keep_upload(UPLOADS_FOLDER, data)
-                db.session.rollback()  # a preview writes nothing
-            except ImportFileRefused as error:
-                db.session.rollback()
-                refusal, status = error.message, 422
-            if report is not None and not report.ok:
-                status = 422
+    kept = preview_upload(form, UPLOADS_FOLDER, services.UPLOAD_BYTES_MAX,
+                          lambda data, filename: services.preview_upload(db.session, _user(), data, filename),
+                          lambda sha256: services.already_uploaded(db.session, _user(), sha256))
+    report = kept.parsed
+    status = 422 if report is not None and not report.ok and kept.previous is None else kept.status
     apply_form = VisitApplyForm(formdata=None, sha256=report.sha256, filename=report.filename) if report else None
-    return render_template("vendors/visits/upload.html", form=form, report=report, previous=previous,
-                           refusal=refusal, apply_form=apply_form), status
+    return render_template("vendors/visits/upload.html", form=form, report=report, previous=kept.previous,
+                           refusal=kept.refusal, apply_form=apply_form), status
 
 
 @care_visits_bp.post("/upload/apply")

@@ -22,14 +22,18 @@ OWN_ORGANISATION = [("start", "/"), ("organisation", "/organisation")]
 REGISTRY_PAGES = [("registry", "/aid/persons"), ("person", "/aid/persons/1"), ("person-new", "/aid/persons/new"),
                   ("registry-import", "/aid/persons/import")]
 
+#: Care procurement: the demo vendor's own vendor (1), its contract in Rencheng (1), the care budgets.
+VENDOR_PAGES = [("vendor", "/vendors/1"), ("care-contracts", "/care/contracts"), ("care-contract", "/care/contracts/1")]
+CARE_FINANCE_PAGES = VENDOR_PAGES + [("care-budgets", "/care/budgets"), ("care-contract-amend", "/care/contracts/1/amend")]
+
 #: Each demo user, the name shown in the header, and the pages of its work.
 ROLES = {
     "admin": ("系统管理员", CITY_READER_PAGES + [("users", "/admin/users")]),
-    "finance": ("财务 王会计", FUND_PAGES),
+    "finance": ("财务 王会计", FUND_PAGES + CARE_FINANCE_PAGES),
     "reviewer": ("市民政 杜审核", CITY_READER_PAGES + [("reports", "/reports/")]),
     "reviewer_yutai": ("鱼台县民政 李审核", FUND_PAGES + REGISTRY_PAGES),
     "charity_yutai": ("鱼台县慈善总会 张专干", OWN_ORGANISATION + REGISTRY_PAGES),
-    "vendor": ("颐养居家照护 陈经理", OWN_ORGANISATION),
+    "vendor": ("颐养居家照护 陈经理", OWN_ORGANISATION + VENDOR_PAGES + [("worker-import", "/vendors/1/workers/import")]),
     "auditor": ("审计 刘审计师", FUND_PAGES),
 }
 

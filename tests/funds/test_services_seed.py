@@ -7,7 +7,7 @@ from ledger.extensions import db
 from ledger.funds import services
 from ledger.funds.demo import OPENING_ON
 from ledger.journal.balances import maintained_differences
-from ledger.journal.models import Fund, FundLevel, Hold, JournalEntry, Posting
+from ledger.journal.models import Fund, FundLevel, FundProgramme, Hold, JournalEntry, Posting
 
 
 def opening_total(session, level):
@@ -22,8 +22,13 @@ def opening_total(session, level):
 def test_the_demo_tree_has_the_source_figures(demo_app):
     with demo_app.app_context():
         session = db.session
-        levels = dict(session.execute(sa.select(Fund.level, sa.func.count()).group_by(Fund.level)).all())
-        assert levels == {FundLevel.city: 1, FundLevel.county: 11, FundLevel.village: 333}
+        def levels(programme):
+            return dict(session.execute(sa.select(Fund.level, sa.func.count()).where(Fund.programme == programme)
+                                        .group_by(Fund.level)).all())
+
+        assert levels(FundProgramme.relief) == {FundLevel.city: 1, FundLevel.county: 11, FundLevel.village: 333}
+        # Beside the relief tree, the care-service budgets: the city's total and one per county.
+        assert levels(FundProgramme.care) == {FundLevel.city: 1, FundLevel.county: 11}
         assert opening_total(session, FundLevel.county) == 3_400_000_00
         assert opening_total(session, FundLevel.village) == 7_420_000_00
         villages = session.scalars(sa.select(JournalEntry.value_on).join(Fund, Fund.id == JournalEntry.chain_fund_id)
@@ -40,7 +45,10 @@ def test_the_demo_tree_has_the_source_figures(demo_app):
         # The pages have something to show: receipts, allocations, payments and a pending hold.
         kinds = set(session.scalars(sa.select(JournalEntry.kind).distinct()))
         assert {"receipt", "allocation", "disbursement"} <= {getattr(k, "value", k) for k in kinds}
-        assert session.scalar(sa.select(sa.func.count()).select_from(Hold).where(Hold.state == "pending")) == 1
+        pending = sa.select(Fund.programme, sa.func.count()).select_from(Hold).join(Fund, Fund.id == Hold.fund_id) \
+            .where(Hold.state == "pending").group_by(Fund.programme)
+        # One relief hold; and the twelve care contracts' commitments on the care budgets.
+        assert dict(session.execute(pending).all()) == {FundProgramme.relief: 1, FundProgramme.care: 12}
         assert services.verify_journal(session).ok
         assert maintained_differences(session) == []
         tree = services.fund_tree(session, None)

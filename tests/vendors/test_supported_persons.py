@@ -179,6 +179,10 @@ def test_the_status_history_answers_each_day_and_death_is_final(demo_app, api):
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "illegal_transition"
     earlier = reviewer.post(f"/persons/{person_id}/statuses", {"status": "moved_out", "effective_on": "2026-05-01"})
     assert earlier.status_code == 422 and earlier.get_json()["error"]["code"] == "status_out_of_order"
+    after_death = reviewer.post(f"/persons/{person_id}/assignments", {"vendor_code": "HL-370800-02",
+                                                                      "valid_from": "2026-05-11"})
+    assert after_death.status_code == 422
+    assert after_death.get_json()["error"]["fields"]["valid_from"] == ["the person is not cared for at home on 2026-05-11"]
     with demo_app.app_context():
         person = db.session.get(SupportedPerson, person_id)
         assert services.status_on(person, date(2025, 12, 31)) is None

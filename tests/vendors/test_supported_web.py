@@ -83,3 +83,37 @@ def test_a_vendor_reads_its_persons_without_the_recording_forms(demo_app):
     assert "/assessments" not in page and "/assignments" not in page
     assert client.post(f"/care/persons/{first}/statuses", data=form(status="deceased",
                                                                    effective_on="2026-08-03")).status_code == 403
+
+
+def test_the_reviewer_previews_a_gbk_list_reads_each_bad_row_in_chinese_and_imports_the_corrected_one(demo_app):
+    from io import BytesIO
+
+    from tests.vendors.test_supported_persons import persons_csv
+
+    client = signed_in_client(demo_app, "reviewer_yutai")
+    client.get("/lang/zh_CN")
+    good, other = new_id(), new_id()
+    bad = persons_csv([row("冯桂珍", good), row("冯桂珍", good), row("褚玉兰", other, vendor="HL-370800-03")])
+    page = client.post("/care/persons/import", data={"file": (BytesIO(bad), "特困人员.csv")},
+                       content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "发现 2 处问题" in html
+    assert re.search(r"<td>3</td><td>身份证号</td><td>[0-9*X]+</td><td>与第 2 行的身份证号相同</td>", html), html
+    assert "该机构在此人纳入照护之日与其所在县（市、区）没有合同" in html
+    assert "import/apply" not in html
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportedPerson)
+                                 .where(SupportedPerson.resident_id.in_([good, other]))) == 0
+
+    fixed = persons_csv([row("冯桂珍", good), row("褚玉兰", other, vendor="HL-370800-02")])
+    preview = client.post("/care/persons/import", data={"file": (BytesIO(fixed), "特困人员.csv")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    sha256 = re.search(r'name="sha256"[^>]*value="([0-9a-f]{64})"', preview) or \
+        re.search(r'value="([0-9a-f]{64})"[^>]*name="sha256"', preview)
+    applied = client.post("/care/persons/import/apply", data={"sha256": sha256.group(1), "filename": "特困人员.csv"})
+    assert applied.status_code == 302
+    assert "已导入 2 人。" in client.get("/care/persons").get_data(as_text=True)
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SupportedPerson)
+                                 .where(SupportedPerson.resident_id.in_([good, other]))) == 2

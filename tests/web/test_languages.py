@@ -95,7 +95,7 @@ def entered_data(demo_app):
     from ledger.aid.models import Person
     from ledger.auth.models import Organisation, Region, User
     from ledger.journal.models import Hold, JournalEntry
-    from ledger.vendors.models import Worker
+    from ledger.vendors.models import ContractVersion, VendorProfile, Worker
     from ledger.vendors.person_models import CareAssessment, SupportedPerson, SupportedStatusChange
     from ledger.vendors.visit_models import CareVisit, VisitResolution, VisitUpload
 
@@ -105,7 +105,9 @@ def entered_data(demo_app):
                        JournalEntry.memo, JournalEntry.reversal_reason, Hold.payee_name, Hold.memo,
                        Person.name, Person.address, Person.bank_name, Person.bank_account_holder,
                        SupportedPerson.name, SupportedPerson.address, CareAssessment.assessor,
-                       SupportedStatusChange.note, Worker.name, CareVisit.address, VisitUpload.filename,
+                       SupportedStatusChange.note,
+                       VendorProfile.contact_name, VendorProfile.bank_name, VendorProfile.bank_account_holder,
+                       Worker.name, ContractVersion.note, CareVisit.address, VisitUpload.filename,
                        VisitResolution.reason):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
     pieces = set()

@@ -33,8 +33,12 @@ The one API other features use: `contract_on(session, vendor_id, county, day)`,
 Who: admin and finance draft, activate, amend, suspend, resume and end; finance, admin and
 auditors read every contract; a county's reviewers read their county's; a vendor its own
 (`contract_scope`; others answer 404). Contract numbers read HT-<year>-<county code>-<nnn>,
-numbered per year and county (a concurrent second draft of the same county and year is refused
-by the unique number and can be sent again).
+numbered per year and county under the lock of the county's care fund, so that two drafts at once
+take the next two numbers (the unique number is the database's check of it).
+
+Concurrency: drafting and activating lock the county's care fund first (the journal's fund lock,
+the same one every hold on it takes), then look: two activations of one vendor's contracts in one
+county run one after the other, and the second finds the first active (`ContractOverlaps`).
 """
 from __future__ import annotations
 
@@ -52,6 +56,8 @@ from ...errors import Conflict, NotFound, ValidationError, _l
 from ...journal import holds
 from ...journal.dates import HOLD_MAX_DAYS
 from ...journal.models import Fund, Hold, HoldState
+from ...journal.posting import lock_funds
+from ...money import MAX_AMOUNT_FEN
 from ...paging import Page
 from ...statemachine import StateMachine
 from ...text import text_problem
@@ -64,8 +70,8 @@ from .vendors import get_vendor, own_vendor_ids
 SETTLEMENT_MARGIN_DAYS = 95
 #: The longest term a contract may have.
 TERM_DAYS_MAX = 3 * 366
-CEILING_FEN_MAX = 10**14
-PRICE_FEN_MAX = 10**9
+#: As large as an amount may be at the edge (`ledger.money`): the schema and the service agree.
+CEILING_FEN_MAX = PRICE_FEN_MAX = MAX_AMOUNT_FEN
 VISITS_MAX = 62
 MINUTES_MAX = 1440
 NOTE_MAX = 500
@@ -318,6 +324,7 @@ def create_contract(session, who, vendor_id: int, county_code: str, starts_on: d
     if fund is None:
         raise ValidationError(fields={"county": [_l("this county has no care budget fund yet")]})
     now = utcnow()
+    lock_funds(session, [fund.code], now=now)  # numbers are taken one after the other per county
     contract = Contract(number=_next_number(session, starts_on.year, county.code), vendor_id=vendor.id,
                         county_id=county.id, fund_id=fund.id, starts_on=starts_on, ends_on=ends_on,
                         state=ContractState.draft, created_at=now, created_by_id=actor.user_id)
@@ -421,10 +428,15 @@ def activate_contract(session, who, contract_id: int, *, now: datetime | None = 
     CONTRACT_MACHINE.next_state(contract, "activate")
     if VendorStatus(session.get(VendorProfile, contract.vendor_id).status) != VendorStatus.active:
         raise VendorSuspended()
+    now = now or utcnow()
+    # The county's care fund is locked before the overlap is looked for: two activations of the same
+    # vendor and county (whose holds go on that fund) run one after the other, and the second's look,
+    # a statement after the first has committed, finds the first contract active.
+    session.flush()
+    lock_funds(session, [session.scalar(sa.select(Fund.code).where(Fund.id == contract.fund_id))], now=now)
     other = _overlapping(session, contract)
     if other is not None:
         raise ContractOverlaps(other=other)
-    now = now or utcnow()
     hold = _place_commitment(session, actor, contract, now)
     CONTRACT_MACHINE.move(session, contract, "activate", user_id=actor.user_id, target=contract.number,
                           hold_id=hold.id, amount_fen=hold.amount_fen)
@@ -432,24 +444,23 @@ def activate_contract(session, who, contract_id: int, *, now: datetime | None = 
     return contract
 
 
-def suspend_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
-    """active -> suspended; the commitment stays."""
+def _move(session, who, contract_id: int, action: str, reason: str) -> Contract:
     actor = require(who, "care.contracts.write")
     contract = get_contract(session, actor, contract_id)
-    CONTRACT_MACHINE.move(session, contract, "suspend", user_id=actor.user_id, reason=_checked_note(reason),
+    CONTRACT_MACHINE.move(session, contract, action, user_id=actor.user_id, reason=_checked_note(reason),
                           target=contract.number)
     session.flush()
     return contract
+
+
+def suspend_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
+    """active -> suspended; the commitment stays."""
+    return _move(session, who, contract_id, "suspend", reason)
 
 
 def resume_contract(session, who, contract_id: int, *, reason: str = "") -> Contract:
     """suspended -> active."""
-    actor = require(who, "care.contracts.write")
-    contract = get_contract(session, actor, contract_id)
-    CONTRACT_MACHINE.move(session, contract, "resume", user_id=actor.user_id, reason=_checked_note(reason),
-                          target=contract.number)
-    session.flush()
-    return contract
+    return _move(session, who, contract_id, "resume", reason)
 
 
 def end_contract(session, who, contract_id: int, *, reason: str = "", now: datetime | None = None) -> Contract:

@@ -31,7 +31,7 @@ from ...errors import Conflict, NotFound, ValidationError, _l
 from ...identity import mask_id_number, validate_credit_code, validate_resident_id
 from ...paging import Page
 from ...timeutil import utcnow
-from ..models import VendorProfile, VendorStatus, Worker
+from ..models import RECORD_ID_MAX, VendorProfile, VendorStatus, Worker
 
 ORGANISATION_NAME_MAX = 200
 BANK_NAME_MAX = 100
@@ -93,18 +93,12 @@ def own_vendor_ids(actor: Actor):
 def get_vendor(session, who, vendor_id: int) -> VendorProfile:
     """The vendor, if the actor may see it; NotFound (404) otherwise, as for no such vendor."""
     actor = require(who, "care.vendors.read")
-    vendor = session.scalar(sa.select(VendorProfile).where(VendorProfile.id == vendor_id, vendor_scope(actor)))
+    vendor = None
+    if 1 <= vendor_id <= RECORD_ID_MAX:  # beyond it no vendor, and no query (the column is INTEGER)
+        vendor = session.scalar(sa.select(VendorProfile).where(VendorProfile.id == vendor_id, vendor_scope(actor)))
     if vendor is None:
         raise NotFound(_l("no vendor %(id)s", id=vendor_id))
     return vendor
-
-
-def vendor_of_actor(session, who) -> VendorProfile | None:
-    """A vendor user's own vendor (None for everyone else, and for a vendor without a profile yet)."""
-    actor = require(who, "care.vendors.read")
-    if not actor.is_partner:
-        return None
-    return session.scalar(sa.select(VendorProfile).where(vendor_scope(actor)))
 
 
 def list_vendors(session, who) -> list[VendorProfile]:
