@@ -13,7 +13,7 @@ from datetime import date
 
 from flask import jsonify
 
-from ..aid.schemas import ImportIn, import_body
+from ..aid.schemas import ImportIn, import_data
 from ..auth.models import Role
 from ..auth.permissions import current_actor, require_roles
 from ..extensions import db
@@ -155,12 +155,12 @@ def visit_upload():
         if data["apply"]:
             outcome = services.apply_upload(db.session, actor, content, data["filename"])
             upload = outcome.upload
-            body = import_body(outcome.report.as_parsed(), already=not outcome.applied_now,
+            body = import_data(outcome.report.as_parsed(), already=not outcome.applied_now,
                                applied=outcome.applied_now, batch_id=upload.import_batch_id)
         else:
             report = services.preview_upload(db.session, actor, content, data["filename"])
             upload = services.already_uploaded(db.session, actor, report.sha256)
-            body = import_body(report.as_parsed(), already=upload is not None, applied=False,
+            body = import_data(report.as_parsed(), already=upload is not None, applied=False,
                                batch_id=upload.import_batch_id if upload is not None else None)
         counts = {} if upload is None else {"upload_id": upload.id, "verified": upload.verified_count,
                                             "held": upload.held_count, "rejected": upload.rejected_count}
