@@ -5,22 +5,21 @@ from marshmallow import Schema, fields, validate
 
 from ..aid.schemas import ImportOut
 from ..identity import mask_id_number
-from ..schemas import PAGE_MAX, QuerySchema, StrictSchema
+from ..funds.schemas import PageQuery
+from ..schemas import PageOut, QuerySchema, StrictSchema
 from .visit_models import REASON_BITS, CaptureMethod, ResolutionCode, ServiceType, VisitState
 from .visits import REASON_MAX, local_datetime
 
 MONTH = validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="a month such as 2026-11")
 
 
-class VisitsQuery(QuerySchema):
+class VisitsQuery(PageQuery):
     state = fields.String(load_default=None, validate=validate.OneOf([state.value for state in VisitState]))
     reason = fields.String(load_default=None, validate=validate.OneOf(list(REASON_BITS)),
                            metadata={"description": "a reason code, e.g. no_checkout"})
     upload = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
                             metadata={"description": "the visits of one upload"})
     month = fields.String(load_default=None, validate=MONTH, metadata={"description": "YYYY-MM"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class CoverageQuery(QuerySchema):
@@ -29,9 +28,8 @@ class CoverageQuery(QuerySchema):
                            metadata={"description": "a county's code, e.g. 370827"})
 
 
-class UploadsQuery(QuerySchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+class UploadsQuery(PageQuery):
+    """A page of uploads."""
 
 
 class VisitIn(StrictSchema):
@@ -84,10 +82,7 @@ class VisitOut(Schema):
     resolution = fields.Nested(ResolutionOut, allow_none=True)
 
 
-class VisitListOut(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+class VisitListOut(PageOut):
     items = fields.List(fields.Nested(VisitOut))
 
 
@@ -102,10 +97,7 @@ class UploadOut(Schema):
     created_at = fields.DateTime()
 
 
-class UploadListOut(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+class UploadListOut(PageOut):
     items = fields.List(fields.Nested(UploadOut))
 
 
