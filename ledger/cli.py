@@ -134,6 +134,13 @@ def seed_demo_command(if_empty):
     def report():
         click.echo(f"regions created: {result.created_regions}, organisations created: "
                    f"{result.created_organisations}")
+        if result.visit_file:
+            name, data = result.visit_file
+            path = Path(current_app.instance_path) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            click.echo(f"care visits recorded: {result.created_visits}; a visit file to upload as the vendor: "
+                       f"instance/{name}")
         if result.credentials:
             lines = [f"{username:<16} {role:<9} {password}" for username, role, password in result.credentials]
             path = Path(current_app.instance_path) / "demo-logins.txt"

@@ -19,6 +19,7 @@ from .aid.demo import seed_applications, seed_persons
 from .funds.demo import seed_funds
 from .vendors.demo import seed_care
 from .vendors.person_demo import seed_supported_persons
+from .vendors.visit_demo import seed_visits
 
 CITY = ("370800", "济宁市", "Jining")
 
@@ -69,6 +70,9 @@ class SeedResult:
     created_persons: int = 0
     created_applications: int = 0
     created_supported_persons: int = 0
+    created_visits: int = 0
+    #: (file name, bytes) of a visit file for the user to upload, written to the instance folder by seed-demo
+    visit_file: tuple[str, bytes] | None = None
 
 
 def village_names(county_code: str, townships: list[str], count: int) -> list[str]:
@@ -155,4 +159,6 @@ def seed(session: Session) -> SeedResult:
     seed_care(session)
     result.created_applications = seed_applications(session)
     result.created_supported_persons = seed_supported_persons(session)
+    result.created_visits, name, data = seed_visits(session)
+    result.visit_file = (name, data)
     return result

@@ -591,7 +591,12 @@ def iter_rows(data: bytes, schema: RowSchema, *, filename: str = "", max_bytes: 
               max_rows: int = DEFAULT_MAX_ROWS) -> Iterator[Row | RowError]:
     """Stream a file: header errors first, then, in file order, a `Row` for each clean data row and
     the `RowError`s of each bad one. File-level refusals (type, size, encoding) raise `ImportFileRefused`."""
-    return _parse_rows(read_table(data, filename, max_bytes=max_bytes, max_rows=max_rows), schema, _Header())
+    return iter_table_rows(read_table(data, filename, max_bytes=max_bytes, max_rows=max_rows), schema)
+
+
+def iter_table_rows(table: Table, schema: RowSchema) -> Iterator[Row | RowError]:
+    """`iter_rows` of a table already read (its file name, type, encoding and SHA-256 known to the caller)."""
+    return _parse_rows(table, schema, _Header())
 
 
 @dataclass

@@ -25,3 +25,4 @@ from .vendors.person_models import (  # noqa: F401,E402
     SupportedPerson,
     SupportedStatusChange,
 )
+from .vendors.visit_models import CareVisit, VisitResolution, VisitUpload  # noqa: F401,E402

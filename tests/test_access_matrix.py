@@ -371,6 +371,35 @@ FEATURES += [
     Case("POST", "/aid/policies/1/versions/new", only("admin", status=422), data={}),
 ]
 
+# Care visits: seed-demo's upload 1 (visits 1-40) is HL-370800-02's, upload 2 (visits 41-611) the demo
+# vendor's, all in 鱼台县 (the city-wide reviewer sees them). Vendors upload and post visits; vendors,
+# reviewers and admins resolve held ones. Write rows send an empty body (422), so nothing is recorded.
+OTHER_VENDORS_VISIT = statuses(admin=200, finance=200, reviewer=200, charity=403, vendor=404, auditor=200)
+VISIT_RESOLVERS = ("admin", "reviewer", "vendor")
+FEATURES += [
+    Case("GET", "/care/visits", only(*CARE_READERS)),
+    Case("GET", "/care/visits/41", only(*CARE_READERS)),
+    Case("GET", "/care/visits/1", OTHER_VENDORS_VISIT),
+    Case("POST", "/care/visits/41/resolution", only(*VISIT_RESOLVERS, status=422), data={}),
+    Case("GET", "/care/visits/upload", only("vendor")),
+    Case("POST", "/care/visits/upload", only("vendor", status=422), data={}),
+    Case("POST", "/care/visits/upload/apply", only("vendor", status=404), data={}),
+    Case("GET", "/care/visits/uploads", only(*CARE_READERS)),
+    Case("GET", "/care/visits/uploads/2", only(*CARE_READERS)),
+    Case("GET", "/care/visits/uploads/1", OTHER_VENDORS_VISIT),
+    Case("GET", "/care/visits/coverage", only(*CARE_READERS)),
+    Case("GET", "/api/v1/care/visits", only(*CARE_READERS)),
+    Case("POST", "/api/v1/care/visits", only("vendor", status=422), json={}),
+    Case("GET", "/api/v1/care/visits/41", only(*CARE_READERS)),
+    Case("GET", "/api/v1/care/visits/1", OTHER_VENDORS_VISIT),
+    Case("POST", "/api/v1/care/visits/41/resolution", only(*VISIT_RESOLVERS, status=422), json={}),
+    Case("GET", "/api/v1/care/visits/coverage", only(*CARE_READERS)),
+    Case("GET", "/api/v1/care/visits/uploads", only(*CARE_READERS)),
+    Case("GET", "/api/v1/care/visits/uploads/2", only(*CARE_READERS)),
+    Case("GET", "/api/v1/care/visits/uploads/1", OTHER_VENDORS_VISIT),
+    Case("POST", "/api/v1/care/visits/uploads", only("vendor", status=422), json={}),
+]
+
 MATRIX = WEB + API + FEATURES
 
 

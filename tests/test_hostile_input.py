@@ -87,7 +87,8 @@ def _text_fields(document, schema: dict, path: tuple = ()) -> list[tuple]:
 #: A path value for each parameter of the write paths (records of the demo city where one is needed).
 PATH_VALUES = {"code": YUTAI, "voucher_no": "JZ-2026-370827-000001", "hold_id": "1", "month": "2026-01",
                "username": "finance", "person_id": "1", "category_id": "1", "member_id": "2", "vendor_id": "1",
-               "worker_id": "1", "contract_id": "1", "application_id": "1", "policy_id": "1"}
+               "worker_id": "1", "contract_id": "1", "application_id": "1", "policy_id": "1", "visit_id": "41",
+               "upload_id": "2"}
 #: Who may read a list that auditors may not (the reviewer queue is for reviewers).
 READER = {"/api/v1/aid/queue": "reviewer"}
 #: Who may make each write (others are refused before the body is read).
@@ -104,7 +105,9 @@ WRITER = {"/api/v1/users": "admin", "/api/v1/organisations": "admin", "/api/v1/p
               "/{application_id}/cancel-approval", "/{application_id}/follow-up")},
           "/api/v1/care/persons/{person_id}/assessments": "reviewer",
           "/api/v1/care/persons/{person_id}/statuses": "reviewer",
-          "/api/v1/care/persons/{person_id}/assignments": "reviewer", "/api/v1/care/persons/import": "reviewer"}
+          "/api/v1/care/persons/{person_id}/assignments": "reviewer", "/api/v1/care/persons/import": "reviewer",
+          "/api/v1/care/visits": "vendor", "/api/v1/care/visits/uploads": "vendor",
+          "/api/v1/care/visits/{visit_id}/resolution": "vendor"}
 
 
 def _write_operations(document):

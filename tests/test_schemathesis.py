@@ -73,6 +73,7 @@ REFUSED_BY_RULES = {
                                                           "years",
     ("POST", "/api/v1/funds/{code}/receipts"): "a receipt above LARGE_RECEIPT_CONFIRM_FEN needs confirm_large_amount",
     ("POST", "/api/v1/vendors"): "a unified social credit code has a GB 32100 check character",
+    ("PUT", "/api/v1/vendors/{vendor_id}"): "a unified social credit code has a GB 32100 check character",
     ("POST", "/api/v1/care/contracts"): "a contract names a county with a care budget and a term of at most three "
                                         "years that ends after it starts",
     ("POST", "/api/v1/care/contracts/{contract_id}/amendments"): "an amendment takes effect after the latest "

@@ -70,6 +70,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Supported persons under home care: vendors see the persons they care for, charities none.
     "care.persons.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor}),
     "care.persons.write": frozenset({Role.admin, Role.reviewer}),
+    # Care visits: a vendor reports and fixes its own; reviewers resolve held visits of their county.
+    "care.visits.read": frozenset({Role.admin, Role.auditor, Role.finance, Role.reviewer, Role.vendor}),
+    "care.visits.write": frozenset({Role.vendor}),
+    "care.visits.resolve": frozenset({Role.admin, Role.reviewer, Role.vendor}),
 }
 
 #: Roles that see every county whatever their organisation.

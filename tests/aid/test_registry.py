@@ -22,6 +22,7 @@ from ledger.audit import AuditEvent
 from ledger.auth.models import Region
 from ledger.extensions import db
 from ledger.identity import mask_id_number
+from ledger.aid import services as aid_services
 from ledger.imports import ImportBatch
 
 CHENGXI = "370827-001"
@@ -264,7 +265,8 @@ def test_a_gbk_file_is_previewed_then_imported_once(demo_app, api):
     assert import_file(charity, data, apply=False).get_json()["already_imported"] is True
     assert persons_count(demo_app) == count + 2
     with demo_app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(ImportBatch.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(ImportBatch.id)).where(
+            ImportBatch.kind == aid_services.IMPORT_KIND)) == 1
 
 
 def test_bad_rows_are_reported_by_row_column_and_reason_and_nothing_is_written(demo_app, api):
@@ -299,7 +301,8 @@ def test_bad_rows_are_reported_by_row_column_and_reason_and_nothing_is_written(d
     assert persons_count(demo_app) == count
     assert charity.get(f"/persons?q={good}").get_json()["total"] == 0
     with demo_app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(ImportBatch.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(ImportBatch.id)).where(
+            ImportBatch.kind == aid_services.IMPORT_KIND)) == 0
 
 
 def test_an_xlsx_file_with_english_headers_imports_a_household(demo_app, api):

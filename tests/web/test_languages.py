@@ -100,6 +100,7 @@ def entered_data(demo_app):
     from ledger.journal.models import Hold, JournalEntry
     from ledger.vendors.models import ContractVersion, VendorProfile, Worker
     from ledger.vendors.person_models import CareAssessment, SupportedPerson, SupportedStatusChange
+    from ledger.vendors.visit_models import CareVisit, VisitResolution, VisitUpload
 
     with demo_app.app_context():
         texts = set()
@@ -110,7 +111,8 @@ def entered_data(demo_app):
                        SupportedPerson.name, SupportedPerson.address, CareAssessment.assessor,
                        SupportedStatusChange.note,
                        VendorProfile.contact_name, VendorProfile.bank_name, VendorProfile.bank_account_holder,
-                       Worker.name, ContractVersion.note,
+                       Worker.name, ContractVersion.note, CareVisit.address, VisitUpload.filename,
+                       VisitResolution.reason,
                        Application.diagnosis, Application.hospital, Application.description,
                        Application.decision_reason, Application.follow_up_outcome, TierPolicy.name):
             texts.update(value for value in db.session.scalars(sa.select(column).distinct()) if value)
