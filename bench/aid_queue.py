@@ -107,7 +107,6 @@ def main() -> None:
         upgrade()
         seed(db.session)
         db.session.commit()
-        session = db.session
         small, large, open_count = measure(db.session)
         dialect = db.session.get_bind().dialect.name
     print(f"{dialect}: queue page 1 (50 rows) with ~100 open applications: {small * 1000:.2f} ms; "
