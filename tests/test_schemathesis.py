@@ -90,14 +90,19 @@ MONEY_WRITES_CREATED_MIN = 10
 
 def _existing_values(app) -> dict[str, list]:
     """Values naming records that exist: the demo city's fund codes, the holds placed so far."""
-    from ledger.journal.models import Fund, Hold
+    from ledger.journal.models import Fund, FundProgramme, Hold
 
     with app.app_context():
-        codes = db.session.scalars(sa.select(Fund.code).order_by(Fund.code)).all()
-        city = db.session.execute(sa.select(Fund.id, Fund.code).where(Fund.parent_id.is_(None))).all()
+        # the relief tree's funds (care budgets are a tree of their own, whose receipts and holds the
+        # vendors feature's contracts make)
+        relief = Fund.programme == FundProgramme.relief
+        codes = db.session.scalars(sa.select(Fund.code).where(relief).order_by(Fund.code)).all()
+        city = db.session.execute(sa.select(Fund.id, Fund.code).where(Fund.parent_id.is_(None), relief)).all()
         counties = db.session.scalars(sa.select(Fund.code).where(Fund.parent_id.in_([row.id for row in city]))
                                       .order_by(Fund.code)).all()
-        hold_amounts = dict(db.session.execute(sa.select(Hold.id, Hold.amount_fen).order_by(Hold.id)).all())
+        hold_amounts = dict(db.session.execute(
+            sa.select(Hold.id, Hold.amount_fen).join(Fund, Fund.id == Hold.fund_id)
+            .where(relief, Hold.state == "pending").order_by(Hold.id)).all())
         holds = list(hold_amounts)
         db.session.remove()
     # an allocation goes one level along the tree: the same choice pairs a county and the city, either way
