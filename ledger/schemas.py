@@ -241,16 +241,3 @@ class ErrorDetail(Schema):
 
 class ErrorResponse(Schema):
     error = fields.Nested(ErrorDetail, required=True)
-
-
-class LocalDateTime(fields.DateTime):
-    """An ISO 8601 timestamp; one without an offset is read as Asia/Shanghai local time."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=LOCAL_TZ)
-        return as_utc(moment)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else as_utc(value).isoformat()
