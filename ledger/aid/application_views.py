@@ -30,11 +30,11 @@ from ..auth.models import Role, User
 from ..auth.permissions import require_roles
 from ..documents.forms import DocumentUploadForm
 from ..documents.views import allow_document_uploads
-from ..errors import Forbidden, LedgerError, NotFound, ValidationError
+from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..identity import mask_id_number
 from ..money import format_cny
-from ..requests import form_write, page_argument, place_refusal, query_text
+from ..requests import form_write, page_argument, query_text
 from ..timeutil import local_today, utcnow
 from ..web.filters import named_code
 from ..web.navigation import add_section
@@ -473,19 +473,20 @@ def attach_document(application_id):
     user = _user()
     application = _application_or_404(application_id)
     form = DocumentUploadForm()
-    if form.validate_on_submit():
-        try:
-            documents.attach_upload(db.session, user, applications.SOURCE_KIND, application_id, form.kind.data,
-                                    form.file.data.stream, form.file.data.filename,
-                                    content_length=request.content_length)
-            db.session.commit()
-            flash(_("The document is attached."), "success")
-            return redirect(url_for("aid_applications.application", application_id=application_id))
-        except LedgerError as error:
-            db.session.rollback()
-            status = place_refusal(form, error, {"document": "file"}, refusal_field="file")
-    else:
-        status = 422
+
+    def work(_key):
+        documents.attach_upload(db.session, user, applications.SOURCE_KIND, application_id, form.kind.data,
+                                form.file.data.stream, form.file.data.filename,
+                                content_length=request.content_length)
+        return {}
+
+    def done(_body):
+        flash(_("The document is attached."), "success")
+        return redirect(url_for("aid_applications.application", application_id=application_id))
+
+    answer, status = form_write(form, work, done, {"document": "file"}, refusal_field="file")
+    if answer is not None:
+        return answer
     return _render_application(application, status=status, upload=form)
 
 
